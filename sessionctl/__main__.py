@@ -1,0 +1,5 @@
+"""``python -m sessionctl``."""
+
+from .cli import main
+
+main()

@@ -1,0 +1,155 @@
+"""``index.json`` as a derived cache, and sessionctl's own summary cache.
+
+``index.json`` is the reference's listing cache: a JSON array of entries.
+It is routinely stale (newer agents rewrite it at most every 5 s per
+session, and sessionctl's appends do not touch it), so the files stay the
+truth. To list 10,000 sessions without reading 280 MB each time,
+sessionctl keeps per-file summaries keyed by (size, mtime, inode) in its own
+cache directory, never in the store.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .fsio import atomic_write, ensure_dir
+from .ids import is_valid_id
+from .records import Summary
+
+__all__ = ["FileKey", "SummaryCache", "encode_index", "read_index"]
+
+JSON = Any
+INDEX_NAME = "index.json"
+_ENTRY_ORDER = ("id", "title", "preview", "created_at", "updated_at", "msg_count",
+                "workspace", "vendor", "endpoint", "model")
+_OMIT_EMPTY = ("preview", "workspace", "vendor", "endpoint", "model")
+
+
+def read_index(directory: Path) -> dict[str, dict[str, JSON]] | None:
+    """Entries by id; ``None`` when the index is missing, corrupt or not an array.
+
+    Entries with a bad shape or an id that is not a valid id (``../x``) are
+    dropped: nothing from the index ever becomes a path unchecked.
+    """
+    try:
+        with open(directory / INDEX_NAME, "rb") as f:
+            data = orjson.loads(f.read())
+    except (OSError, orjson.JSONDecodeError):
+        return None
+    if not isinstance(data, list):
+        return None
+    out: dict[str, dict[str, JSON]] = {}
+    for entry in data:
+        if isinstance(entry, dict) and is_valid_id(entry.get("id")):
+            out[entry["id"]] = entry
+    return out
+
+
+def make_entry(base: dict[str, JSON] | None, **fields: JSON) -> dict[str, JSON]:
+    """An index entry in the reference's key order, unknown keys kept."""
+    merged = dict(base or {})
+    merged.update(fields)
+    entry: dict[str, JSON] = {}
+    for key in _ENTRY_ORDER:
+        v = merged.get(key)
+        if key in _OMIT_EMPTY and not v:
+            continue
+        entry[key] = v if v is not None else ("" if key != "msg_count" else 0)
+    for key, v in merged.items():
+        if key not in entry and key not in _ENTRY_ORDER:
+            entry[key] = v
+    return entry
+
+
+def encode_index(entries: list[dict[str, JSON]]) -> bytes:
+    """The reference's encoding: 2-space indent, HTML-escaped, no final newline."""
+    data = orjson.dumps(entries, option=orjson.OPT_INDENT_2)
+    return (
+        data.replace(b"<", b"\\u003c").replace(b">", b"\\u003e").replace(b"&", b"\\u0026")
+        .replace("\u2028".encode(), b"\\u2028").replace("\u2029".encode(), b"\\u2029")
+    )
+
+
+def write_index(directory: Path, entries: list[dict[str, JSON]]) -> None:
+    """Replace ``index.json`` atomically (the caller holds ``index.json.flock``)."""
+    atomic_write(directory / INDEX_NAME, [encode_index(entries)])
+
+
+@dataclass(frozen=True)
+class FileKey:
+    """What identifies one version of a file without reading it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileKey:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+class SummaryCache:
+    """Per-file :class:`Summary` objects, persisted between runs.
+
+    Lives under the user's cache directory, one file per store. A cache that
+    cannot be read is ignored; one that cannot be written is skipped: it
+    only ever costs speed, never correctness.
+    """
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        self._entries: dict[str, tuple[FileKey, Summary]] = {}
+        self._dirty = False
+        self._path: Path | None = None
+        if cache_dir is not None:
+            tag = hashlib.sha256(os.fsencode(str(store_dir))).hexdigest()[:16]
+            self._path = cache_dir / f"summaries-{tag}.json"
+            self._load(str(store_dir))
+
+    def _load(self, store: str) -> None:
+        assert self._path is not None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if data.get("version") != self.VERSION or data.get("store") != store:
+                return
+            for sid, (size, mtime, ino, summary) in data["files"].items():
+                self._entries[sid] = (FileKey(size, mtime, ino), Summary.from_json(summary))
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            self._entries = {}
+        self._store = store
+
+    def get(self, sid: str, key: FileKey) -> Summary | None:
+        hit = self._entries.get(sid)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, sid: str, key: FileKey, summary: Summary) -> None:
+        self._entries[sid] = (key, summary)
+        self._dirty = True
+
+    def retain(self, ids: set[str]) -> None:
+        """Forget files that are gone."""
+        stale = [sid for sid in self._entries if sid not in ids]
+        for sid in stale:
+            del self._entries[sid]
+        self._dirty = self._dirty or bool(stale)
+
+    def flush(self, store_dir: Path) -> None:
+        if not self._dirty or self._path is None:
+            return
+        files = {
+            sid: [k.size, k.mtime_ns, k.ino, s.to_json()] for sid, (k, s) in self._entries.items()
+        }
+        data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data])
+            self._dirty = False

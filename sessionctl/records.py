@@ -1,0 +1,538 @@
+"""One line <-> one record, and records -> a session.
+
+Reading is tolerant: a blank, malformed, torn or wrongly typed line is
+skipped, never fatal. Folding follows the reference's Load (latest ``meta``
+wins, checkpoints set the resume context, duplicate message ids read once)
+while keeping every record it does not model, in file order, so ``save``
+writes back what it read.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import orjson
+
+from .models import Checkpoint, Message, Session, TunnelEvent
+from .text import derive_title, is_blank
+from .times import parse_ns
+
+__all__ = ["MetaFold", "Summary", "dumps_line", "fold", "loads_line", "summarize"]
+
+JSON = Any
+
+# Meta fields that a later meta only changes when it has a value (SPEC §6).
+_STICKY = ("workspace", "permission_mode", "sidebar_visible", "context_window", "max_tokens")
+_META_STR = ("title", "workspace", "vendor", "endpoint", "model", "preview")
+
+
+def loads_line(line: bytes) -> dict[str, JSON] | None:
+    """Parse one line; ``None`` for blank, malformed or non-object lines.
+
+    orjson refuses integers over 64 bits and invalid UTF-8; the standard
+    library takes both (bytes kept via ``surrogateescape``), so such records
+    are kept rather than lost on the next save.
+    """
+    try:
+        obj = orjson.loads(line)
+    except orjson.JSONDecodeError:
+        if not line.strip():
+            return None
+        try:
+            obj = json.loads(line.decode("utf-8", "surrogateescape"))
+        except ValueError:
+            return None
+    return obj if isinstance(obj, dict) else None
+
+
+def dumps_line(record: dict[str, JSON]) -> bytes:
+    """One record as a JSON line (with its newline)."""
+    try:
+        return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # Values orjson cannot write (huge integers, lone surrogates from
+        # invalid UTF-8): the standard library writes them as valid JSON.
+        return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
+
+
+@dataclass
+class MetaFold:
+    """Metadata and times folded from a file's records in order."""
+
+    has_meta: bool = False
+    fields: dict[str, JSON] = field(default_factory=dict)
+    meta_created: tuple[int, str] | None = None
+    meta_updated: tuple[int, str] | None = None
+    first_ts: tuple[int, str] | None = None
+    last_ts: tuple[int, str] | None = None
+    tunnel_events_complete: bool = False
+    last_meta: dict[str, JSON] | None = None
+
+    def meta(self, rec: dict[str, JSON]) -> None:
+        self.has_meta = True
+        self.last_meta = rec
+        for key in _META_STR:
+            v = rec.get(key)
+            v = v if isinstance(v, str) else ""
+            if key in _STICKY and not v:
+                continue
+            self.fields[key] = v
+        for key in _STICKY:
+            if key not in _META_STR and rec.get(key) not in (None, "", 0, False):
+                self.fields[key] = rec[key]
+        self.tunnel_events_complete = rec.get("tunnel_events_complete") is True
+        c, u = rec.get("created_at"), rec.get("updated_at")
+        cn, un = parse_ns(c), parse_ns(u)
+        # A meta with zero times counts as having none (SPEC §5).
+        self.meta_created = (cn, c) if cn is not None and isinstance(c, str) else self.meta_created
+        self.meta_updated = (un, u) if un is not None and isinstance(u, str) else self.meta_updated
+
+    def timestamp(self, rec: dict[str, JSON]) -> None:
+        ts = rec.get("timestamp")
+        ns = parse_ns(ts)
+        if ns is not None and isinstance(ts, str):
+            if self.first_ts is None:
+                self.first_ts = (ns, ts)
+            self.last_ts = (ns, ts)
+
+    def times(self) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
+        """(created, updated) from the file alone (SPEC §7); ``None`` when unknown."""
+        created = self.meta_created or self.first_ts
+        candidates = [t for t in (self.meta_updated, self.last_ts) if t is not None]
+        updated = max(candidates) if candidates else None
+        return created, updated
+
+
+def _user_text(message: JSON) -> str:
+    """The first non-blank text of a ``user`` message object, else ``""``."""
+    if not isinstance(message, dict) or message.get("role") != "user":
+        return ""
+    content = message.get("content")
+    if not isinstance(content, list):
+        return ""
+    for b in content:
+        if isinstance(b, dict) and b.get("type") == "text":
+            t = b.get("text")
+            if isinstance(t, str) and not is_blank(t):
+                return t
+    return ""
+
+
+def fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
+    """Build a :class:`Session` from a file's lines (times left to the caller)."""
+    ses = Session(session_id)
+    mf = MetaFold()
+    layout = ses._layout
+    seen_ids: set[str] = set()
+    messages = ses.messages
+    for line in lines:
+        rec = loads_line(line)
+        if rec is None:
+            continue
+        rtype = rec.get("type")
+        if rtype == "message":
+            msg = Message._wrap(rec.get("message"), _record_fields(rec))
+            if msg is not None:
+                mid = msg.id
+                if mid and mid in seen_ids:
+                    layout.append(("raw", rec))  # a duplicate: read once, kept
+                    continue
+                if mid:
+                    seen_ids.add(mid)
+                mf.timestamp(rec)
+                messages.append(msg)
+                layout.append(("msg", None))
+                continue
+        elif rtype == "meta":
+            mf.meta(rec)
+            layout.append(("meta", rec))
+            continue
+        elif rtype == "checkpoint":
+            cp = _checkpoint(rec, len(messages))
+            mf.timestamp(rec)
+            if cp is not None:
+                ses.checkpoints.append(cp)
+                layout.append(("cp", None))
+                continue
+        elif rtype == "tunnel_event":
+            ev = rec.get("tunnel_event")
+            if isinstance(ev, dict):
+                tev = TunnelEvent.from_dict(ev)
+                tev.record_fields = _record_fields(rec, "tunnel_event")
+                ses.tunnel_events.append(tev)
+                mf.timestamp(rec)
+                layout.append(("tev", None))
+                continue
+        elif rtype == "cost":
+            ses.cost = rec.get("cost")
+            layout.append(("cost", rec))
+            continue
+        # Anything else (usage, metric, unknown or malformed-but-JSON
+        # records) is kept verbatim in place.
+        if isinstance(rtype, str) and rtype in ("usage", "metric"):
+            mf.timestamp(rec)
+        layout.append(("raw", rec))
+    f = mf.fields
+    ses.title = f.get("title", "")
+    ses.workspace = f.get("workspace", "")
+    ses.vendor = f.get("vendor", "")
+    ses.endpoint = f.get("endpoint", "")
+    ses.model = f.get("model", "")
+    ses.tunnel_events_complete = mf.tunnel_events_complete
+    return ses, mf
+
+
+def _record_fields(rec: dict[str, JSON], payload: str = "message") -> dict[str, JSON]:
+    return {k: v for k, v in rec.items() if k not in ("type", "session_id", payload)}
+
+
+def _checkpoint(rec: dict[str, JSON], after: int) -> Checkpoint | None:
+    tokens = rec.get("checkpoint_tokens")
+    tokens = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
+    cm = rec.get("checkpoint_messages")
+    if isinstance(cm, list):
+        msgs = [Message._wrap(m) for m in cm]
+        if any(m is None for m in msgs):
+            return None
+        return Checkpoint(after, tokens, [m for m in msgs if m is not None], record=rec)
+    sid, lid = rec.get("checkpoint_summary_msg_id"), rec.get("checkpoint_last_msg_id")
+    if isinstance(sid, str) and sid:
+        return Checkpoint(
+            after, tokens, None, summary_msg_id=sid, last_msg_id=lid if isinstance(lid, str) else "",
+            record=rec,
+        )
+    # No messages and no summary: nothing to resume from, but kept as read.
+    return Checkpoint(after, tokens, [], record=rec)
+
+
+@dataclass
+class Summary:
+    """What ``list`` needs of one file, read without keeping messages."""
+
+    title: str = ""
+    workspace: str = ""
+    vendor: str = ""
+    endpoint: str = ""
+    model: str = ""
+    preview: str = ""
+    created: tuple[int, str] | None = None
+    updated: tuple[int, str] | None = None
+    msg_count: int = 0
+    has_meta: bool = False
+    user_interaction: bool = False
+    first_user_text: str = ""
+
+    def to_json(self) -> list[JSON]:
+        return [
+            self.title, self.workspace, self.vendor, self.endpoint, self.model, self.preview,
+            list(self.created) if self.created else None,
+            list(self.updated) if self.updated else None,
+            self.msg_count, self.has_meta, self.user_interaction, self.first_user_text,
+        ]
+
+    @classmethod
+    def from_json(cls, v: list[JSON]) -> Summary:
+        return cls(
+            v[0], v[1], v[2], v[3], v[4], v[5],
+            (v[6][0], v[6][1]) if v[6] else None,
+            (v[7][0], v[7][1]) if v[7] else None,
+            v[8], v[9], v[10], v[11],
+        )
+
+
+def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary:
+    """One pass over a file's lines, memory bounded by the longest line.
+
+    With ``plan``, also notes where messages and checkpoints are, for a
+    streamed export.
+    """
+    mf = MetaFold()
+    seen: set[str] = set()
+    count = 0
+    first_text = ""
+    interaction = False
+    for line in lines:
+        rec = loads_line(line)
+        if rec is None:
+            continue
+        rtype = rec.get("type")
+        if rtype == "message":
+            m = rec.get("message")
+            if Message._wrap(m) is None:
+                continue
+            assert isinstance(m, dict)
+            mid = m.get("id")
+            if isinstance(mid, str) and mid:
+                if mid in seen:
+                    continue
+                seen.add(mid)
+                if plan is not None:
+                    plan.id_index.setdefault(mid, count)
+            count += 1
+            mf.timestamp(rec)
+            if not interaction:
+                t = _user_text(m)
+                if t:
+                    interaction, first_text = True, t
+        elif rtype == "meta":
+            mf.meta(rec)
+        elif rtype == "checkpoint":
+            mf.timestamp(rec)
+            cp = _checkpoint(rec, count)
+            if cp is not None:
+                if not interaction and cp.messages:
+                    t = next((_user_text(m._raw) for m in cp.messages if _user_text(m._raw)), "")
+                    interaction = bool(t)
+                if plan is not None:
+                    plan.checkpoints.append(
+                        (cp.after_message, cp.tokens, len(cp.messages) if cp.messages is not None
+                         else -1, cp.summary_msg_id, cp.last_msg_id))
+        elif rtype in ("tunnel_event", "usage", "metric"):
+            mf.timestamp(rec)
+    created, updated = mf.times()
+    f = mf.fields
+    summary = Summary(
+        title=f.get("title", ""),
+        workspace=f.get("workspace", ""),
+        vendor=f.get("vendor", ""),
+        endpoint=f.get("endpoint", ""),
+        model=f.get("model", ""),
+        preview=f.get("preview", ""),
+        created=created,
+        updated=updated,
+        msg_count=count,
+        has_meta=mf.has_meta,
+        user_interaction=interaction,
+        first_user_text=derive_title(first_text) if first_text else "",
+    )
+    if plan is not None:
+        plan.summary = summary
+        plan.msg_count = count
+    return summary
+
+
+class ExportPlan:
+    """Pass one of a streamed export: counts, and where the checkpoints are.
+
+    Pass two (:meth:`items`) re-reads the file and yields what to render, so
+    memory holds one record at a time plus the message ids.
+    """
+
+    def __init__(self) -> None:
+        self.summary = Summary()
+        self.msg_count = 0
+        self.id_index: dict[str, int] = {}
+        # (after_message, tokens, legacy message count or -1, summary id, last id)
+        self.checkpoints: list[tuple[int, int, int, str, str]] = []
+
+    def _usable(self, i: int) -> tuple[int, int] | None:
+        """For checkpoint ``i``: (first context index, summary index or -1)."""
+        after, _tokens, n, sid, lid = self.checkpoints[i]
+        if n >= 0:
+            return (after, -1) if n > 0 else None
+        s = self.id_index.get(sid)
+        if s is None:
+            return None
+        last = self.id_index.get(lid) if lid else None
+        return (last + 1 if last is not None and last > s else s + 1), s
+
+    def _context_checkpoint(self) -> int | None:
+        for i in range(len(self.checkpoints) - 1, -1, -1):
+            if self._usable(i) is not None:
+                return i
+        return None
+
+    def context_count(self) -> int:
+        """How many messages the resume context holds."""
+        i = self._context_checkpoint()
+        if i is None:
+            return self.msg_count
+        start, s = self._usable(i) or (0, -1)
+        n = self.checkpoints[i][2]
+        return (n if s < 0 else 1) + max(0, self.msg_count - start)
+
+    def items(self, lines: Iterable[bytes], *, context: bool = False) -> Iterator[JSON]:
+        """Messages and checkpoint marks in file order (or the context only)."""
+        from .markdown import CheckpointMark
+
+        chosen = self._context_checkpoint() if context else None
+        start, s_idx = (self._usable(chosen) or (0, -1)) if chosen is not None else (0, -1)
+        summary_ids = {c[3] for c in self.checkpoints if c[3]}
+        summaries: dict[str, Message] = {}
+        seen: set[str] = set()
+        k = 0
+        cp_no = 0
+        for line in lines:
+            rec = loads_line(line)
+            if rec is None:
+                continue
+            rtype = rec.get("type")
+            if rtype == "message":
+                msg = Message._wrap(rec.get("message"))
+                if msg is None:
+                    continue
+                mid = msg.id
+                if mid:
+                    if mid in seen:
+                        continue
+                    seen.add(mid)
+                    if mid in summary_ids:
+                        summaries[mid] = msg
+                if not context or chosen is None or k >= start or k == s_idx:
+                    yield msg
+                k += 1
+            elif rtype == "checkpoint":
+                cp = _checkpoint(rec, k)
+                if cp is None:
+                    continue
+                i, cp_no = cp_no, cp_no + 1
+                usable = self._usable(i)
+                if context:
+                    if i == chosen and cp.messages:
+                        yield from cp.messages
+                    continue
+                if usable is None:
+                    continue
+                if cp.messages:
+                    yield CheckpointMark(cp.tokens, len(cp.messages), list(cp.messages))
+                else:
+                    first, _s = usable
+                    shown = [summaries[cp.summary_msg_id]] if cp.summary_msg_id in summaries else []
+                    yield CheckpointMark(cp.tokens, 1 + max(0, k - first), shown)
+
+
+def scan_export(lines: Iterable[bytes]) -> ExportPlan:
+    """Pass one of a streamed export."""
+    plan = ExportPlan()
+    summarize(lines, plan)
+    return plan
+
+
+# -- writing ------------------------------------------------------------------
+
+_META_KEYS = ("title", "workspace", "vendor", "endpoint", "model")
+
+
+def meta_fields(ses: Session) -> tuple[str, str, str, str, str, bool]:
+    """The metadata a ``meta`` record carries, to tell whether it changed."""
+    return (ses.title, ses.workspace, ses.vendor, ses.endpoint, ses.model, ses.tunnel_events_complete)
+
+
+def meta_record(
+    ses: Session, base: dict[str, JSON] | None = None, *, updated: str | None = None
+) -> dict[str, JSON]:
+    """A ``meta`` record for ``ses``; fields of ``base`` it does not set are kept."""
+    rec: dict[str, JSON] = {"type": "meta", "session_id": ses.id}
+    if base:
+        rec.update(base)
+        rec["type"], rec["session_id"] = "meta", ses.id
+    for key in _META_KEYS:
+        value = getattr(ses, key)
+        if value:
+            rec[key] = value
+        else:
+            rec.pop(key, None)
+    rec["created_at"] = ses.created_at_str
+    rec["updated_at"] = updated or ses.updated_at_str
+    if ses.tunnel_events_complete:
+        rec["tunnel_events_complete"] = True
+    else:
+        rec.pop("tunnel_events_complete", None)
+    return rec
+
+
+def message_record(sid: str, msg: Message) -> dict[str, JSON]:
+    """``{"type": "message", ...}`` with the message's record fields kept."""
+    rec: dict[str, JSON] = {"type": "message", "session_id": sid}
+    rf = msg.record_fields
+    for k, v in rf.items():
+        if k != "timestamp":
+            rec[k] = v
+    rec["message"] = msg.to_dict()
+    if "timestamp" in rf:
+        rec["timestamp"] = rf["timestamp"]
+    return rec
+
+
+def checkpoint_record(sid: str, cp: Checkpoint, now: str) -> dict[str, JSON]:
+    """A checkpoint record: as read when it came from a file, else legacy form."""
+    rec: dict[str, JSON] = {"type": "checkpoint", "session_id": sid}
+    if cp.record:
+        rec.update(cp.record)
+        rec["type"], rec["session_id"] = "checkpoint", sid
+        if cp.messages is not None and "checkpoint_messages" in cp.record:
+            rec["checkpoint_messages"] = [m.to_dict() for m in cp.messages]
+        return rec
+    if cp.messages is not None:
+        rec["checkpoint_messages"] = [m.to_dict() for m in cp.messages]
+    else:
+        rec["checkpoint_summary_msg_id"] = cp.summary_msg_id
+        if cp.last_msg_id:
+            rec["checkpoint_last_msg_id"] = cp.last_msg_id
+    if cp.tokens:
+        rec["checkpoint_tokens"] = cp.tokens
+    rec["timestamp"] = now
+    return rec
+
+
+def tunnel_record(sid: str, ev: TunnelEvent) -> dict[str, JSON]:
+    rec: dict[str, JSON] = {"type": "tunnel_event", "session_id": sid}
+    for k, v in ev.record_fields.items():
+        if k != "timestamp":
+            rec[k] = v
+    rec["tunnel_event"] = ev.to_dict()
+    if "timestamp" in ev.record_fields:
+        rec["timestamp"] = ev.record_fields["timestamp"]
+    return rec
+
+
+def serialize(ses: Session, now: str) -> Iterator[bytes]:
+    """Every line of ``ses``'s file: the records as loaded, in place, with the
+    session's current messages, checkpoints, events, metadata and cost."""
+    sid = ses.id
+    layout = ses._layout
+    kinds = [k for k, _ in layout]
+    last_meta = max((i for i, k in enumerate(kinds) if k == "meta"), default=-1)
+    last_cost = max((i for i, k in enumerate(kinds) if k == "cost"), default=-1)
+    if last_meta < 0:
+        yield dumps_line(meta_record(ses))  # every file starts self-describing
+    msgs, cps, tevs = ses.messages, ses.checkpoints, ses.tunnel_events
+    mi = ci = ti = 0
+    for i, (kind, rec) in enumerate(layout):
+        if kind == "meta":
+            yield dumps_line(meta_record(ses, rec) if i == last_meta else rec)
+        elif kind == "msg":
+            if mi < len(msgs):
+                yield dumps_line(message_record(sid, msgs[mi]))
+            mi += 1
+        elif kind == "cp":
+            if ci < len(cps):
+                yield dumps_line(checkpoint_record(sid, cps[ci], now))
+            ci += 1
+        elif kind == "tev":
+            if ti < len(tevs):
+                yield dumps_line(tunnel_record(sid, tevs[ti]))
+            ti += 1
+        elif kind == "cost":
+            if i == last_cost and ses.cost is not None:
+                yield dumps_line({**rec, "cost": ses.cost})
+            elif i != last_cost:
+                yield dumps_line(rec)
+        else:
+            yield dumps_line(rec)
+    # What was added since the load: messages with the checkpoints taken
+    # between them, then events, then a cost record if there was none.
+    pending = cps[ci:]
+    for k in range(mi, len(msgs)):
+        while pending and pending[0].after_message <= k:
+            yield dumps_line(checkpoint_record(sid, pending.pop(0), now))
+        yield dumps_line(message_record(sid, msgs[k]))
+    for cp in pending:
+        yield dumps_line(checkpoint_record(sid, cp, now))
+    for ev in tevs[ti:]:
+        yield dumps_line(tunnel_record(sid, ev))
+    if last_cost < 0 and ses.cost is not None:
+        yield dumps_line({"type": "cost", "session_id": sid, "cost": ses.cost})

@@ -1,0 +1,699 @@
+"""``JSONLStore``: the seed's session store, safe to share with a running agent.
+
+Every file operation of sessionctl goes through this class. It reads both
+generations of the reference's format, writes records both read, appends
+without rewriting the index, and takes the agent's own locks (SPEC §6-§7).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import stat
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from pathlib import Path
+from typing import IO, Any, Protocol
+
+from . import fsio, locking
+from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
+from .ids import is_valid_id, new_id, resolve, validate_id
+from .index import FileKey, SummaryCache, make_entry, read_index, write_index
+from .markdown import CheckpointMark, ExportHeader, render_markdown
+from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
+from .paths import cache_dir, current_workspace_path, default_dir
+from .records import (
+    Summary,
+    checkpoint_record,
+    dumps_line,
+    fold,
+    message_record,
+    meta_fields,
+    meta_record,
+    scan_export,
+    serialize,
+    summarize,
+    tunnel_record,
+)
+from .text import derive_title
+from .times import format_ns, from_datetime, now_ns, parse_ns
+
+__all__ = [
+    "CleanupReport",
+    "JSONLStore",
+    "Listing",
+    "Store",
+    "export_session_markdown",
+    "new_default_store",
+    "new_session",
+]
+
+JSON = Any
+#: How long writers wait for ``<id>.jsonl.flock`` / ``index.json.flock``.
+LOCK_TIMEOUT = 30.0
+#: ``cleanup --empty`` spares sessions touched within this window (an agent
+#: may be about to write the first prompt).
+EMPTY_GRACE = timedelta(hours=1)
+
+
+class Store(Protocol):
+    """The seed's ``Store`` interface."""
+
+    def save(self, session: Session) -> None: ...
+    def load(self, session_id: str) -> Session: ...
+    def list(self, *, include_hidden: bool = False) -> list[SessionInfo]: ...
+    def delete(self, session_id: str) -> None: ...
+    def export_markdown(self, session_id: str, *, context: bool = False) -> str: ...
+    def cleanup_older_than(self, before: datetime) -> int: ...
+    def append_checkpoint(
+        self, session: Session, compacted: list[Message], tokens: int
+    ) -> None: ...
+
+
+@dataclass
+class Listing:
+    """What ``list`` found: the sessions, and the files it could not read."""
+
+    sessions: list[SessionInfo]
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+
+@dataclass
+class CleanupReport:
+    """What a cleanup removed, skipped (in use) and failed to remove."""
+
+    cutoff: datetime | None
+    dry_run: bool
+    removed: list[str] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+    failed: list[tuple[str, str]] = field(default_factory=list)
+    unreadable: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {
+            "cutoff": format_ns(from_datetime(self.cutoff)) if self.cutoff else None,
+            "dry_run": self.dry_run,
+            "removed": list(self.removed),
+            "skipped": [{"id": i, "reason": r} for i, r in self.skipped],
+            "failed": [{"id": i, "reason": r} for i, r in self.failed],
+        }
+
+
+def _io(action: str) -> Callable[[OSError], StoreIOError]:
+    return lambda err: StoreIOError.wrap(action, err)
+
+
+class JSONLStore:
+    """Sessions as ``<id>.jsonl`` files in one directory, plus ``index.json``."""
+
+    def __init__(
+        self, directory: str | os.PathLike[str], *, create: bool = True,
+        cache: Path | None | bool = True,
+    ) -> None:
+        self._dir = Path(directory)
+        try:
+            if create:
+                fsio.ensure_dir(self._dir)
+            elif not self._dir.is_dir():
+                raise StoreIOError(f"no session store at {self._dir}")
+        except OSError as err:
+            raise StoreIOError.wrap("create store", err) from err
+        if cache is True:
+            self._cache_dir: Path | None = cache_dir()
+        elif cache is False:
+            self._cache_dir = None
+        else:
+            self._cache_dir = cache
+
+    # -- paths -------------------------------------------------------------
+    @property
+    def dir(self) -> Path:
+        """The store's directory."""
+        return self._dir
+
+    def _path(self, sid: str) -> Path:
+        return self._dir / f"{validate_id(sid)}.jsonl"
+
+    def _flock(self, sid: str) -> Path:
+        return self._dir / f"{sid}.jsonl.flock"
+
+    def _lockfile(self, sid: str) -> Path:
+        return self._dir / f"{sid}.lock"
+
+    @property
+    def _index_flock(self) -> Path:
+        return self._dir / "index.json.flock"
+
+    # -- scanning ----------------------------------------------------------
+    def _scan(self) -> tuple[dict[str, FileKey], list[tuple[str, str]]]:
+        """Session files by id, and names that look like sessions but are not
+        regular files of the store (directories, symlinks)."""
+        files: dict[str, FileKey] = {}
+        odd: list[tuple[str, str]] = []
+        try:
+            with os.scandir(self._dir) as it:
+                for entry in it:
+                    name = entry.name
+                    if not name.endswith(".jsonl"):
+                        continue
+                    sid = name[:-6]
+                    if not is_valid_id(sid):
+                        continue
+                    try:
+                        st = entry.stat(follow_symlinks=False)
+                    except OSError as err:
+                        odd.append((sid, err.strerror or "cannot stat"))
+                        continue
+                    if stat.S_ISLNK(st.st_mode):
+                        odd.append((sid, "a symbolic link (not followed)"))
+                    elif not stat.S_ISREG(st.st_mode):
+                        odd.append((sid, "not a regular file"))
+                    else:
+                        files[sid] = FileKey.of(st)
+        except FileNotFoundError:
+            raise StoreIOError(f"no session store at {self._dir}") from None
+        except OSError as err:
+            raise StoreIOError.wrap("read store", err) from err
+        return files, odd
+
+    def ids(self) -> list[str]:
+        """Every session id in the store, hidden and unreadable ones included."""
+        files, odd = self._scan()
+        return sorted([*files, *(sid for sid, _ in odd)])
+
+    def resolve_id(self, arg: str) -> str:
+        """A full id or a unique prefix of an id or of its hex part -> the id."""
+        validate_id(arg)
+        if self._path(arg).exists() or os.path.lexists(self._path(arg)):
+            return arg
+        return resolve(arg, self.ids())
+
+    def _summarize(self, sid: str, key: FileKey, cache: SummaryCache) -> Summary:
+        hit = cache.get(sid, key)
+        if hit is not None:
+            return hit
+        with self._open(sid) as f:
+            try:
+                summary = summarize(f)
+            except OSError as err:
+                raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        cache.put(sid, key, summary)
+        return summary
+
+    @contextlib.contextmanager
+    def _open(self, sid: str) -> Iterator[IO[bytes]]:
+        path = self._path(sid)
+        try:
+            f = fsio.open_regular(path)
+        except FileNotFoundError:
+            raise SessionNotFound(sid) from None
+        except OSError as err:
+            reason = "a symbolic link (not followed)" if err.errno == 40 else (
+                err.strerror or str(err))
+            raise CorruptStore(f"cannot read session {sid}: {reason}") from err
+        with f:
+            yield f
+
+    def _info(
+        self, sid: str, key: FileKey, s: Summary, entry: dict[str, JSON] | None
+    ) -> SessionInfo:
+        if s.has_meta or entry is None:
+            title, ws, vendor, endpoint, model, preview = (
+                s.title, s.workspace, s.vendor, s.endpoint, s.model, s.preview)
+        else:  # no meta: the index entry describes the session (SPEC §7)
+            def g(k: str) -> str:
+                v = entry.get(k) if entry else None
+                return v if isinstance(v, str) else ""
+            title, ws, vendor, endpoint, model, preview = (
+                g("title"), g("workspace"), g("vendor"), g("endpoint"), g("model"), g("preview"))
+        if not title:
+            title = s.first_user_text
+        created = s.created or _entry_time(entry, "created_at") or _mtime(key)
+        updated = s.updated or _entry_time(entry, "updated_at") or _mtime(key)
+        return SessionInfo(
+            id=sid, title=title, workspace=ws, vendor=vendor, endpoint=endpoint, model=model,
+            preview=preview, created=created, updated=updated, msg_count=s.msg_count,
+            hidden=not s.user_interaction,
+        )
+
+    def listing(self, *, include_hidden: bool = False, write_index: bool = True) -> Listing:
+        """Every session, newest first, checked against the files.
+
+        Never modifies a session file. When ``index.json`` is missing,
+        corrupt or stale it is rewritten from the files (only if the rebuild
+        was complete and nobody holds ``index.json.flock`` right now).
+        """
+        files, skipped = self._scan()
+        cache = SummaryCache(self._cache_dir, self._dir.resolve())
+        index = read_index(self._dir)
+        infos: list[SessionInfo] = []
+        for sid, key in files.items():
+            try:
+                s = self._summarize(sid, key, cache)
+            except SessionNotFound:
+                continue  # removed while we listed
+            except SessionError as err:
+                skipped.append((sid, str(err)))
+                continue
+            infos.append(self._info(sid, key, s, index.get(sid) if index else None))
+        cache.retain(set(files))
+        cache.flush(self._dir.resolve())
+        infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
+        if write_index and not skipped:
+            self._refresh_index(index, infos)
+        shown = infos if include_hidden else [i for i in infos if not i.hidden]
+        return Listing(shown, sorted(skipped))
+
+    def list(self, *, include_hidden: bool = False) -> list[SessionInfo]:
+        """Sessions newest first; hidden ones (no user text) only if asked."""
+        return self.listing(include_hidden=include_hidden).sessions
+
+    # -- index -------------------------------------------------------------
+    def _refresh_index(
+        self, index: dict[str, dict[str, JSON]] | None, infos: list[SessionInfo]
+    ) -> None:
+        wanted = {i.id: _entry(i, index.get(i.id) if index else None) for i in infos}
+        if index is not None and index == wanted:
+            return
+        # A reader never waits for the index lock: if a writer holds it, the
+        # index is being rewritten anyway.
+        with contextlib.suppress(OSError, SessionError):
+            with locking.file_lock(self._index_flock, timeout=0) as got:
+                if got:
+                    current = read_index(self._dir)
+                    order = list(current or {}) + [i for i in wanted if i not in (current or {})]
+                    write_index(self._dir, [wanted[i] for i in order if i in wanted])
+
+    def _update_index(self, *, refresh: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
+        """Read-modify-write of ``index.json`` under ``index.json.flock``.
+
+        Never writes an index lacking a session whose file exists: entries
+        for files it does not know are built from the files first.
+        """
+        refreshed = set(refresh)
+        removals = set(remove)
+        try:
+            with locking.file_lock(self._index_flock, timeout=LOCK_TIMEOUT, what="locked"):
+                index = read_index(self._dir)
+                files, _odd = self._scan()
+                cache = SummaryCache(self._cache_dir, self._dir.resolve())
+                entries: dict[str, dict[str, JSON]] = {}
+                for sid, entry in (index or {}).items():
+                    if sid in files and not (sid in removals and sid not in files):
+                        entries[sid] = entry
+                for sid, key in files.items():
+                    if sid in refreshed or sid not in entries:
+                        try:
+                            s = self._summarize(sid, key, cache)
+                        except SessionError:
+                            continue
+                        old = entries.get(sid)
+                        entries[sid] = _entry(self._info(sid, key, s, old), old)
+                cache.flush(self._dir.resolve())
+                write_index(self._dir, list(entries.values()))
+        except OSError as err:
+            raise StoreIOError.wrap("update index.json", err) from err
+
+    # -- reading -----------------------------------------------------------
+    def load(self, session_id: str) -> Session:
+        """The whole session: full history, checkpoints, events, cost, metadata."""
+        sid = validate_id(session_id)
+        with self._open(sid) as f:
+            try:
+                st = os.fstat(f.fileno())
+                ses, mf = fold(sid, f)
+            except OSError as err:
+                # A partly read session must never be returned: a save would
+                # drop the unread rest.
+                raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        created, updated = mf.times()
+        entry = None
+        if not mf.has_meta or created is None or updated is None:
+            entry = (read_index(self._dir) or {}).get(sid)
+        if not mf.has_meta and entry is not None:
+            for key in ("title", "workspace", "vendor", "endpoint", "model"):
+                v = entry.get(key)
+                setattr(ses, key, v if isinstance(v, str) else "")
+        if not ses.title:
+            ses.title = derive_title(ses.first_user_text())
+        key = FileKey.of(st)
+        ses._set_times(
+            created or _entry_time(entry, "created_at") or _mtime(key),
+            updated or _entry_time(entry, "updated_at") or _mtime(key),
+        )
+        ses._disk_meta = meta_fields(ses) if mf.has_meta else None
+        ses._disk_meta_raw = mf.last_meta
+        return ses
+
+    def export_markdown(self, session_id: str, *, context: bool = False) -> str:
+        """The session as a markdown document (see :meth:`write_markdown`)."""
+        buf = io.StringIO()
+        self.write_markdown(session_id, buf, context=context)
+        return buf.getvalue()
+
+    def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
+        """Stream the markdown export to ``out``: memory stays bounded by the
+        largest record, not the file (two passes over the file)."""
+        sid = validate_id(session_id)
+        with self._open(sid) as f:
+            try:
+                plan = scan_export(f)
+            except OSError as err:
+                raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        info = self._info_from_plan(sid, plan)
+        count = plan.context_count() if context else plan.msg_count
+        header = ExportHeader(
+            id=sid, title=info.title, created_ns=info.created[0], updated_ns=info.updated[0],
+            vendor=info.vendor, endpoint=info.endpoint, model=info.model, message_count=count,
+        )
+        with self._open(sid) as f:
+            try:
+                render_markdown(header, plan.items(f, context=context), out.write)
+            except OSError as err:
+                raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+
+    def _info_from_plan(self, sid: str, plan: Any) -> SessionInfo:
+        path = self._path(sid)
+        try:
+            key = FileKey.of(os.stat(path, follow_symlinks=False))
+        except OSError as err:
+            raise StoreIOError.wrap("stat", err) from err
+        entry = None
+        if not plan.summary.has_meta or plan.summary.created is None:
+            entry = (read_index(self._dir) or {}).get(sid)
+        return self._info(sid, key, plan.summary, entry)
+
+    # -- writing -----------------------------------------------------------
+    def save(self, session: Session) -> None:
+        """Write the whole session, replacing its file atomically.
+
+        Sets ``updated_at`` to now. What other processes appended after this
+        Session was loaded is not in it (as the reference). A session with no
+        records and no file yet is not written. Never deletes.
+        """
+        sid = validate_id(session.id)
+        path = self._path(sid)
+        has_records = bool(
+            session._layout or session.messages or session.tunnel_events
+            or session.checkpoints or session.cost is not None
+        )
+        if not has_records and not os.path.lexists(path):
+            return
+        now = now_ns()
+        stamp = format_ns(now)
+        session._updated = (now, stamp)
+        if session._created is None:
+            session._created = (now, stamp)
+        for m in session.messages:
+            m.ensure_identity(now)
+        try:
+            with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                fsio.atomic_write(path, serialize(session, stamp))
+        except OSError as err:
+            raise StoreIOError.wrap(f"save session {sid}", err) from err
+        session._disk_meta = meta_fields(session)
+        self._update_index(refresh=[sid])
+
+    def ensure_meta(self, session: Session) -> None:
+        """Create the session's file with its meta record, if it has none yet.
+
+        Like the reference, does nothing for a session without user text.
+        """
+        sid = validate_id(session.id)
+        if not session.has_user_interaction():
+            return
+        path = self._path(sid)
+        if session._created is None:
+            session.created_at = datetime.now().astimezone()
+        data = dumps_line(meta_record(session, updated=format_ns(now_ns())))
+        try:
+            with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                created = fsio.create_exclusive(path, data)
+        except OSError as err:
+            raise StoreIOError.wrap(f"write session {sid}", err) from err
+        if created:
+            session._disk_meta = meta_fields(session)
+            self._update_index(refresh=[sid])
+
+    def _append(self, session: Session, records: list[dict[str, JSON]], now: int) -> None:
+        """Append records (one write, one fsync) under ``<id>.jsonl.flock``.
+
+        A fresh ``meta`` goes first when the file is new or the session's
+        metadata differs from the file's last meta (so a title set after the
+        first message is not lost). The index is not rewritten, except once
+        when the file is created.
+        """
+        sid = validate_id(session.id)
+        path = self._path(sid)
+        stamp = format_ns(now)
+        if session._created is None:
+            session._created = (now, stamp)
+        try:
+            with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                exists = os.path.lexists(path)
+                if exists and session._disk_meta is None:
+                    session._disk_meta, session._disk_meta_raw = self._disk_meta_of(sid)
+                lines = []
+                if not exists or session._disk_meta != meta_fields(session):
+                    lines.append(dumps_line(
+                        meta_record(session, session._disk_meta_raw, updated=stamp)))
+                lines.extend(dumps_line(r) for r in records)
+                created = fsio.durable_append(path, b"".join(lines))
+        except OSError as err:
+            raise StoreIOError.wrap(f"append to session {sid}", err) from err
+        session._disk_meta = meta_fields(session)
+        if created:
+            self._update_index(refresh=[sid])
+
+    def _disk_meta_of(self, sid: str) -> tuple[Any, dict[str, JSON] | None]:
+        with self._open(sid) as f:
+            _ses, mf = fold(sid, (ln for ln in f if b'"meta"' in ln))
+        return (meta_fields(_ses) if mf.has_meta else None), mf.last_meta
+
+    def append_message(self, session: Session, message: Message) -> None:
+        """Append one message to disk and to ``session`` (title derived if empty)."""
+        now = now_ns()
+        message.ensure_identity(now)
+        if not session.title and message.role == "user":
+            text = next((t for t in message.texts() if t), "")
+            if text:
+                session.title = derive_title(text)
+        self._append(session, [message_record(session.id, message)], now)
+        session.messages.append(message)
+        session._updated = (now, format_ns(now))
+
+    def append_message_to_disk(self, session: Session, message: Message) -> None:
+        """Append one message to disk only; ``session`` is left as it is."""
+        now = now_ns()
+        message.ensure_identity(now)
+        self._append(session, [message_record(session.id, message)], now)
+
+    def append_checkpoint(self, session: Session, compacted: list[Message], tokens: int) -> None:
+        """Record a compaction (legacy form) on disk and in ``session``."""
+        now = now_ns()
+        cp = self._checkpoint(session, compacted, tokens, now)
+        self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
+        session.checkpoints.append(cp)
+        session._updated = (now, format_ns(now))
+
+    def append_checkpoint_to_disk(
+        self, session: Session, compacted: list[Message], tokens: int
+    ) -> None:
+        """Record a compaction on disk only."""
+        now = now_ns()
+        cp = self._checkpoint(session, compacted, tokens, now)
+        self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
+
+    @staticmethod
+    def _checkpoint(session: Session, compacted: list[Message], tokens: int, now: int) -> Checkpoint:
+        msgs = [Message.from_dict(m.to_dict()) for m in compacted]
+        for m in msgs:
+            if not m.id:
+                m.ensure_identity(now)
+            m.record_fields = {}
+        return Checkpoint(after_message=len(session.messages), tokens=tokens, messages=msgs)
+
+    def append_tunnel_event_to_disk(self, session: Session, event: TunnelEvent) -> None:
+        """Append one tunnel event to disk only."""
+        now = now_ns()
+        rec = tunnel_record(session.id, event)
+        rec["timestamp"] = format_ns(now)
+        self._append(session, [rec], now)
+
+    # -- removing ----------------------------------------------------------
+    @contextlib.contextmanager
+    def lock(self, session_id: str, timeout: float = 0.0) -> Iterator[locking.SessionLockHandle]:
+        """Hold ``<id>.lock`` as an agent does while it has the session open.
+
+        Raises :class:`SessionLocked` (naming the holder's PID) when another
+        process still holds it after ``timeout`` seconds.
+        """
+        sid = validate_id(session_id)
+        handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=timeout)
+        try:
+            yield handle
+        finally:
+            handle.release()
+
+    def delete(self, session_id: str) -> None:
+        """Remove a session; refuses one held by another live process."""
+        self.delete_many([session_id])
+
+    def delete_many(self, session_ids: Iterable[str]) -> None:
+        """Remove several sessions, all or nothing as far as locks go: every
+        id is checked and every ``<id>.lock`` taken before anything is removed."""
+        sids = [validate_id(s) for s in session_ids]
+        for sid in sids:
+            if not os.path.lexists(self._path(sid)):
+                raise SessionNotFound(sid)
+        handles: list[locking.SessionLockHandle] = []
+        try:
+            for sid in dict.fromkeys(sids):
+                handles.append(
+                    locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0))
+            for sid in dict.fromkeys(sids):
+                self._unlink(sid)
+            self._update_index(remove=sids)
+        finally:
+            for h in handles:
+                h.release()
+
+    def _unlink(self, sid: str) -> None:
+        path = self._path(sid)
+        try:
+            with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                st = os.lstat(path)
+                if stat.S_ISDIR(st.st_mode):
+                    raise CorruptStore(f"cannot remove session {sid}: not a regular file")
+                os.unlink(path)
+        except FileNotFoundError:
+            pass  # already gone: the goal is reached
+        except OSError as err:
+            raise StoreIOError.wrap(f"remove session {sid}", err) from err
+
+    def cleanup(
+        self, *, before: datetime | None = None, empty: bool = False, dry_run: bool = False
+    ) -> CleanupReport:
+        """Remove sessions last updated before ``before`` (visible or hidden),
+        and with ``empty`` also sessions without user text idle for an hour.
+
+        Sessions held by another process are skipped; the index is rewritten
+        once for the whole batch.
+        """
+        report = CleanupReport(cutoff=before, dry_run=dry_run)
+        listing = self.listing(include_hidden=True, write_index=False)
+        report.unreadable = listing.skipped
+        cut = from_datetime(before) if before is not None else None
+        idle = now_ns() - int(EMPTY_GRACE.total_seconds()) * 10**9
+        candidates = [
+            i.id for i in listing.sessions
+            if (cut is not None and i.updated[0] < cut) or (empty and i.hidden and i.updated[0] < idle)
+        ]
+        if dry_run:
+            report.removed = candidates
+            return report
+        for sid in candidates:
+            try:
+                handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0)
+            except SessionLocked as err:
+                holder = f"process {err.pid}" if err.pid else "another process"
+                report.skipped.append((sid, f"in use by {holder}"))
+                continue
+            except SessionError as err:
+                report.failed.append((sid, str(err)))
+                continue
+            try:
+                if not self._still_due(sid, cut, empty, idle):
+                    report.skipped.append((sid, "updated while cleaning up"))
+                    continue
+                self._unlink(sid)
+                report.removed.append(sid)
+            except SessionError as err:
+                report.failed.append((sid, str(err)))
+            finally:
+                handle.release()
+        if report.removed:
+            self._update_index(remove=report.removed)
+        return report
+
+    def _still_due(self, sid: str, cut: int | None, empty: bool, idle: int) -> bool:
+        """Re-check under the session's lock: an agent may have appended since
+        the listing, and a session touched a minute ago must never go."""
+        try:
+            key = FileKey.of(os.stat(self._path(sid), follow_symlinks=False))
+        except FileNotFoundError:
+            return False
+        except OSError:
+            return True
+        entry = (read_index(self._dir) or {}).get(sid)
+        s = self._summarize(sid, key, SummaryCache(self._cache_dir, self._dir.resolve()))
+        info = self._info(sid, key, s, entry)
+        return (cut is not None and info.updated[0] < cut) or (
+            empty and info.hidden and info.updated[0] < idle)
+
+    def cleanup_older_than(self, before: datetime) -> int:
+        """The seed's cleanup: remove sessions updated before ``before``; the count."""
+        return len(self.cleanup(before=before).removed)
+
+
+def _mtime(key: FileKey) -> tuple[int, str]:
+    return key.mtime_ns, format_ns(key.mtime_ns)
+
+
+def _entry_time(entry: dict[str, JSON] | None, key: str) -> tuple[int, str] | None:
+    if not entry:
+        return None
+    raw = entry.get(key)
+    ns = parse_ns(raw)
+    return (ns, raw) if ns is not None and isinstance(raw, str) else None
+
+
+def _entry(info: SessionInfo, base: dict[str, JSON] | None) -> dict[str, JSON]:
+    return make_entry(
+        base, id=info.id, title=info.title, preview=info.preview,
+        created_at=info.created[1], updated_at=info.updated[1], msg_count=info.msg_count,
+        workspace=info.workspace, vendor=info.vendor, endpoint=info.endpoint, model=info.model,
+    )
+
+
+def new_session(vendor: str = "", endpoint: str = "", model: str = "") -> Session:
+    """A new, unsaved session in the current workspace with a fresh id."""
+    now = now_ns()
+    ses = Session(new_id(now / 1e9), vendor=vendor, endpoint=endpoint, model=model,
+                  workspace=current_workspace_path())
+    ses._set_times((now, format_ns(now)), (now, format_ns(now)))
+    return ses
+
+
+def new_default_store() -> JSONLStore:
+    """A store in :func:`default_dir` (created if needed)."""
+    return JSONLStore(default_dir())
+
+
+def export_session_markdown(session: Session, *, context: bool = False) -> str:
+    """Render a loaded :class:`Session` as markdown (the seed's function)."""
+    msgs = session.context_messages if context else session.messages
+    header = ExportHeader(
+        id=session.id, title=session.title, created_ns=session.created_ns,
+        updated_ns=session.updated_ns, vendor=session.vendor, endpoint=session.endpoint,
+        model=session.model, message_count=len(msgs),
+    )
+    items: list[Message | CheckpointMark] = []
+    if context:
+        items.extend(msgs)
+    else:
+        marks = {c["after_message"]: c for c in session.checkpoint_summaries()}
+        usable = [cp for cp in session.checkpoints if cp.after_message in marks]
+        k = 0
+        for cp in usable:
+            items.extend(msgs[k:cp.after_message])
+            k = max(k, cp.after_message)
+            shown = list(cp.messages) if cp.messages else [
+                m for m in msgs if cp.summary_msg_id and m.id == cp.summary_msg_id][:1]
+            items.append(CheckpointMark(cp.tokens, marks[cp.after_message]["messages"], shown))
+        items.extend(msgs[k:])
+    buf = io.StringIO()
+    render_markdown(header, items, buf.write)
+    return buf.getvalue()
