@@ -16,12 +16,13 @@ from __future__ import annotations
 import contextlib
 import os
 import stat
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import BinaryIO
 
 __all__ = [
     "atomic_write",
+    "atomic_writer",
     "create_exclusive",
     "durable_append",
     "ensure_dir",
@@ -83,6 +84,28 @@ def atomic_write(path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE) 
             _fsync(fd)
         finally:
             os.close(fd)
+        _replace(tmp, path)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    fsync_dir(path.parent)
+
+
+@contextlib.contextmanager
+def atomic_writer(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
+    """A file object whose content replaces ``path`` atomically on success.
+
+    For output written piece by piece (a streamed export); on any error the
+    temp file is removed and ``path`` is untouched.
+    """
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
+    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
+    try:
+        with os.fdopen(fd, "wb", buffering=_CHUNK) as f:
+            yield f
+            f.flush()
+            _fsync(f.fileno())
         _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):

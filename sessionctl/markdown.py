@@ -1,13 +1,121 @@
-"""Markdown export in the reference's layout, streamed and fence-safe."""
+"""Markdown export in the reference's layout, streamed and fence-safe.
+
+The layout is the one of ggcode's ``ExportSessionMarkdown`` (v1.3.33), byte
+for byte wherever the reference's output was already sound::
+
+    # {title}                       (blank title: "# Untitled session")
+
+    **Session:** {id}
+    **Created:** 2026-11-24T14:54:43Z
+    **Updated:** 2026-11-24T14:54:43Z
+    **Vendor:** {vendor} / {endpoint} / {model}
+    **Messages:** {n}
+
+    ---
+
+    ## User                         (## Assistant, ## System, ## {role})
+
+    {text block, verbatim}
+
+    **Tool Call:** `{tool_name}`
+    ```json
+    {input as compact JSON}
+    ```
+
+    **Tool Result** (error=false):
+    ```
+    {output}
+    ```
+
+    ---
+
+Differences from the reference, all deliberate (SPEC §4, §5, §7):
+
+- A title that is empty or blank renders as ``# Untitled session``.
+- ``**Vendor:**`` joins the non-empty parts of vendor / endpoint / model with
+  `` / `` and is left out when all three are empty (the reference required
+  the vendor).
+- Tool input is ``orjson.dumps(input)``: compact, stored key order, not
+  HTML-escaped (``<html>``, not ``\\u003chtml\\u003e``). A block without an
+  ``input`` key gets no json block; ``"input": null`` prints ``null``.
+- Every code fence is a run of backticks longer than the longest backtick run
+  in its content, and at least 3 (so content without a run of 3+ backticks
+  keeps the reference's exact bytes). The content is written verbatim between
+  an opening line and ``\\n`` + closing fence, so a CommonMark parser reads the
+  block back as exactly ``content + "\\n"`` -- for every content, including
+  content ending in a newline or empty. (CommonMark itself turns ``\\r`` into
+  a line ending and NUL into U+FFFD; the bytes in the document are still the
+  original ones.)
+- Images never appear as base64. An ``image`` block, and each entry of a
+  block's ``images`` list (``{"mime", "base64"}``), renders as one paragraph::
+
+      [image: image/png, 68 B]
+      [image: image/jpeg, 12.3 KB]
+      [image: unknown type, 1.5 MB]
+
+  The size is the decoded size computed from the base64 text (whitespace and
+  ``=`` padding ignored; a ``data:<mime>;base64,`` prefix is understood):
+  ``N B`` below 1024 bytes, else one decimal in KB, MB, GB or TB (1 KB = 1024
+  bytes). An empty MIME type shows as ``unknown type``.
+- Thinking, redacted_thinking, reasoning and any other unknown block types
+  print nothing, as in the reference; so do ``reasoning_content`` and the
+  ``thinking_*`` fields.
+- A :class:`CheckpointMark` renders as::
+
+      ## Checkpoint
+
+      History compacted to 2 messages (1000 tokens).
+
+      ### User
+
+      {blocks, rendered as above}
+
+      ### Assistant
+
+      ...
+
+      ---
+
+  ("1 message", "1 token" in the singular.) A checkpoint without messages of
+  its own (the v1.3.2xx form) shows only the sentence.
+- Line breaks inside one-line fields (title, id, vendor parts, role, tool
+  name, image MIME) are shown as spaces, so they cannot break the header or a
+  heading; a tool name containing backticks gets a longer code span.
+- The document is always valid Unicode text: lone surrogates (what invalid
+  UTF-8 in a session file decodes to) become U+FFFD in text and output, and
+  ``\\uXXXX`` escapes inside JSON.
+
+Text blocks are markdown written by the model and stay verbatim, as in the
+reference. The same input always gives the same bytes, and ``write`` is called
+piece by piece (never with the whole document), so memory stays bounded by
+the largest record.
+"""
 
 from __future__ import annotations
 
+import json
+import re
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
+from typing import Any
 
-from .models import Message
+import orjson
+
+from .models import ContentBlock, Message
+from .times import utc_second
 
 __all__ = ["CheckpointMark", "ExportHeader", "render_markdown"]
+
+Write = Callable[[str], object]
+
+_ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_UNTITLED = "Untitled session"
+_FENCE_RUN = re.compile(r"`{3,}")
+_TICK_RUN = re.compile(r"`+")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+_LINE_BREAK = re.compile(r"\r\n|\r|\n")
+_B64_SPACE = (" ", "\t", "\r", "\n")
+_SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
 @dataclass(frozen=True)
@@ -36,7 +144,227 @@ class CheckpointMark:
 def render_markdown(
     header: ExportHeader,
     items: Iterable[Message | CheckpointMark],
-    write: Callable[[str], object],
+    write: Write,
 ) -> None:
-    """Write the document piece by piece through ``write``."""
-    raise NotImplementedError
+    """Write the document piece by piece through ``write`` (see the module doc)."""
+    _write_header(header, write)
+    for item in items:
+        if isinstance(item, CheckpointMark):
+            _write_checkpoint(item, write)
+        else:
+            _write_message(item, "##", write)
+            write("---\n\n")
+
+
+# -- header, sections ---------------------------------------------------------
+
+
+def _write_header(header: ExportHeader, write: Write) -> None:
+    title = _one_line(header.title)
+    write(f"# {title if title.strip() else _UNTITLED}\n\n")
+    write(f"**Session:** {_one_line(header.id)}\n")
+    write(f"**Created:** {utc_second(header.created_ns)}\n")
+    write(f"**Updated:** {utc_second(header.updated_ns)}\n")
+    parts = [_one_line(p) for p in (header.vendor, header.endpoint, header.model) if p]
+    if parts:
+        write(f"**Vendor:** {' / '.join(parts)}\n")
+    # Same bytes as the reference: the header ends with a thematic break.
+    write(f"**Messages:** {header.message_count}\n\n---\n\n")
+
+
+def _write_checkpoint(mark: CheckpointMark, write: Write) -> None:
+    write("## Checkpoint\n\n")
+    messages = _plural(mark.message_count, "message")
+    tokens = _plural(mark.tokens, "token")
+    write(f"History compacted to {messages} ({tokens}).\n\n")
+    for message in mark.messages:
+        _write_message(message, "###", write)
+    write("---\n\n")
+
+
+def _plural(n: int, noun: str) -> str:
+    return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def _write_message(message: Message, level: str, write: Write) -> None:
+    role = message.role
+    write(f"{level} {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
+    for block in message.content:
+        _write_block(block, write)
+
+
+def _write_block(block: ContentBlock, write: Write) -> None:
+    kind = block.type
+    if kind == "text":
+        write(_clean(block.text))
+        write("\n\n")
+    elif kind == "tool_use":
+        write(f"**Tool Call:** {_code_span(block.tool_name)}\n")
+        # Absent input: no json block (as the reference); JSON null: "null".
+        if "input" in block.to_dict():
+            _write_fenced(_json(block.input), write, info="json")
+        write("\n")
+    elif kind == "tool_result":
+        write(f"**Tool Result** (error={'true' if block.is_error else 'false'}):\n")
+        _write_fenced(_clean(block.output), write)
+        write("\n")
+    elif kind == "image" and (block.image_data or block.image_mime or not block.images):
+        write(_image_placeholder(block.image_mime, block.image_data))
+    # thinking, redacted_thinking, reasoning, unknown types: nothing, as the reference.
+    for image in block.images:
+        if isinstance(image, dict):
+            mime, data = image.get("mime"), image.get("base64")
+            write(
+                _image_placeholder(
+                    mime if isinstance(mime, str) else "",
+                    data if isinstance(data, str) else "",
+                )
+            )
+
+
+# -- fences and spans ---------------------------------------------------------
+
+
+def _fence(content: str) -> str:
+    """Backticks longer than any run of 3+ in ``content``; at least 3."""
+    if "```" not in content:
+        return "```"
+    longest = max(len(run) for run in _FENCE_RUN.findall(content))
+    return "`" * (longest + 1)
+
+
+def _write_fenced(content: str, write: Write, *, info: str = "") -> None:
+    """A fenced code block a CommonMark parser reads back as ``content + "\\n"``.
+
+    The closing fence is preceded by ``\\n`` whether or not ``content`` ends
+    with one (the reference's bytes), so the read-back rule has no exception;
+    no line of ``content`` can close the block, since the fence is longer than
+    every backtick run in it.
+    """
+    fence = _fence(content)
+    write(f"{fence}{info}\n")
+    write(content)
+    write(f"\n{fence}\n")
+
+
+def _code_span(text: str) -> str:
+    """An inline code span showing ``text`` (the reference's bytes without backticks)."""
+    text = _one_line(text)
+    if "`" not in text:
+        return f"`{text}`"
+    ticks = "`" * (max(len(run) for run in _TICK_RUN.findall(text)) + 1)
+    # CommonMark strips one space on each side when both are there; the
+    # padding also keeps a leading or trailing backtick off the delimiter.
+    return f"{ticks} {text} {ticks}"
+
+
+# -- values -------------------------------------------------------------------
+
+
+def _clean(text: str) -> str:
+    """``text`` as valid Unicode: lone surrogates become U+FFFD."""
+    if _SURROGATE.search(text) is None:
+        return text
+    return _SURROGATE.sub("\ufffd", text)
+
+
+def _one_line(text: str) -> str:
+    """A one-line field: line breaks shown as spaces."""
+    return _LINE_BREAK.sub(" ", _clean(text))
+
+
+def _json(value: Any) -> str:
+    """Compact JSON in stored key order, not HTML-escaped."""
+    try:
+        return orjson.dumps(value).decode()
+    except TypeError:  # orjson.JSONEncodeError: huge integers, lone surrogates, depth
+        return _json_fallback(value)
+
+
+class _Raw(str):
+    """Literal JSON text on :func:`_json_fallback`'s stack."""
+
+    __slots__ = ()
+
+
+def _json_fallback(value: Any) -> str:
+    """What orjson refuses, written the same way without recursion.
+
+    Values nested deeper than orjson writes (the reader accepts up to 1024
+    levels) would overflow the standard library's recursive encoder.
+    """
+    out: list[str] = []
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, _Raw):
+            out.append(item)
+        elif isinstance(item, dict):
+            pieces: list[Any] = [_Raw("{")]
+            for i, (key, val) in enumerate(item.items()):
+                pieces.append(_Raw(("," if i else "") + _json_string(str(key)) + ":"))
+                pieces.append(val)
+            pieces.append(_Raw("}"))
+            stack.extend(reversed(pieces))
+        elif isinstance(item, list):
+            pieces = [_Raw("[")]
+            for i, val in enumerate(item):
+                if i:
+                    pieces.append(_Raw(","))
+                pieces.append(val)
+            pieces.append(_Raw("]"))
+            stack.extend(reversed(pieces))
+        elif isinstance(item, str):
+            out.append(_json_string(item))
+        elif isinstance(item, bool) or item is None:
+            out.append(orjson.dumps(item).decode())
+        elif isinstance(item, int):
+            out.append(int.__repr__(item))  # beyond 64 bits
+        elif isinstance(item, float):
+            out.append(orjson.dumps(item).decode())
+        else:
+            out.append(json.dumps(item))
+    return "".join(out)
+
+
+def _json_string(text: str) -> str:
+    # A lone surrogate's escape means the same JSON string and keeps the
+    # document valid UTF-8.
+    encoded = json.dumps(text, ensure_ascii=False)
+    return _SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", encoded)
+
+
+def _image_placeholder(mime: str, data: str) -> str:
+    start = 0
+    if data.startswith("data:"):
+        comma = data.find(",")
+        if comma >= 0:
+            if not mime:
+                mime = data[5:comma].split(";", 1)[0]
+            start = comma + 1
+    mime = _one_line(mime).strip() or "unknown type"
+    return f"[image: {mime}, {_human_size(_decoded_size(data, start))}]\n\n"
+
+
+def _decoded_size(data: str, start: int = 0) -> int:
+    """Bytes that the base64 text ``data[start:]`` decodes to, without decoding it."""
+    end = len(data)
+    while end > start and data[end - 1] in _B64_SPACE:
+        end -= 1
+    pad = 0
+    while pad < 2 and end - pad > start and data[end - 1 - pad] == "=":
+        pad += 1
+    chars = end - start - pad - sum(data.count(c, start, end) for c in _B64_SPACE)
+    return max(chars, 0) * 3 // 4
+
+
+def _human_size(n: int) -> str:
+    if n < 1024:
+        return f"{n} B"
+    value = n / 1024
+    for unit in _SIZE_UNITS:
+        # Move up a unit when rounding would show 1024.0.
+        if round(value, 1) < 1024 or unit == _SIZE_UNITS[-1]:
+            return f"{value:.1f} {unit}"
+        value /= 1024
+    raise AssertionError("unreachable")

@@ -371,8 +371,33 @@ class JSONLStore:
         with self._open(sid) as f:
             try:
                 render_markdown(header, plan.items(f, context=context), out.write)
+            except BrokenPipeError:
+                raise  # the reader went away (``| head``): not a damaged session
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+
+    def write_markdown_file(
+        self, session_id: str, path: str | os.PathLike[str], *, context: bool = False
+    ) -> None:
+        """Export to ``path`` atomically: the complete document or nothing."""
+        target = Path(path)
+        try:
+            with fsio.atomic_writer(target, mode=0o644) as raw:
+                out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
+                self.write_markdown(session_id, out, context=context)
+                out.flush()
+                out.detach()
+        except OSError as err:
+            raise StoreIOError.wrap(f"write {target}", err) from err
+
+    def in_use(self, session_id: str) -> int | None:
+        """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
+        ``None`` when no other process has the session open."""
+        try:
+            with self.lock(session_id, timeout=0.0):
+                return None
+        except SessionLocked as err:
+            return err.pid or 0
 
     def _info_from_plan(self, sid: str, plan: Any) -> SessionInfo:
         path = self._path(sid)

@@ -1,0 +1,509 @@
+"""The ``sessionctl`` command line: thin commands over :class:`JSONLStore`.
+
+Each command parses its options, calls the library once or twice and hands
+the result to :mod:`sessionctl.render`. Errors are turned into
+``sessionctl: ...`` on stderr and an exit code in one place
+(:class:`_Group`): 0 success, 1 operational failure, 2 usage, 3 no such
+session / ambiguous id. Heavy modules are imported inside commands, so
+``--help`` and ``list`` start fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+
+import typer
+from typer.core import TyperGroup
+
+from . import __version__
+from .errors import AmbiguousSessionId, SessionError, UsageError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from .store import JSONLStore
+
+__all__ = ["app", "main"]
+
+EPILOG_LIST = "Example: sessionctl list --here -n 5"
+
+
+def _err(message: str, *more: str) -> None:
+    sys.stderr.write(f"sessionctl: {message}\n")
+    for line in more:
+        sys.stderr.write(f"{line}\n")
+
+
+def _report(err: SessionError) -> None:
+    more: list[str] = []
+    if isinstance(err, AmbiguousSessionId):
+        more = [f"  {c}" for c in err.candidates[:10]]
+        if len(err.candidates) > 10:
+            more.append(f"  ... and {len(err.candidates) - 10} more")
+    _err(err.message, *more)
+
+
+class _Group(TyperGroup):
+    """The one place where errors become messages and exit codes."""
+
+    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+        from typer._click import exceptions as click_exc
+
+        kwargs["standalone_mode"] = False
+        try:
+            rv = super().main(*args, **kwargs)
+        except click_exc.UsageError as err:
+            cmd = err.ctx.command_path if err.ctx else "sessionctl"
+            _err(err.format_message(), f"Try '{cmd} --help' for help.")
+            sys.exit(2)
+        except click_exc.ClickException as err:
+            _err(err.format_message())
+            sys.exit(err.exit_code)
+        except click_exc.Abort:
+            sys.exit(130)
+        except BrokenPipeError:
+            _silence_stdout()
+            sys.exit(0)
+        except KeyboardInterrupt:
+            sys.exit(130)
+        sys.exit(rv if isinstance(rv, int) else 0)
+
+    def invoke(self, ctx: Any) -> Any:
+        try:
+            return super().invoke(ctx)
+        except SessionError as err:
+            _report(err)
+            raise typer.Exit(err.exit_code) from None
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            raise typer.Exit(130) from None
+
+
+def _silence_stdout() -> None:
+    """After a broken pipe (``list | head``), end quietly: point stdout at
+    /dev/null so the interpreter's final flush does not complain."""
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+app = typer.Typer(
+    cls=_Group,
+    name="sessionctl",
+    help=(
+        "Manage an AI coding agent's conversation sessions (ggcode's JSONL store).\n\n"
+        "Examples:\n\n"
+        "  sessionctl list --here\n\n"
+        "  sessionctl show 0626a978\n\n"
+        "  sessionctl export-md 0626a978 -o session.md\n\n"
+        "  sessionctl cleanup --older-than 30d"
+    ),
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    context_settings={"help_option_names": ["-h", "--help"]},
+)
+
+
+class _State:
+    dir: Path | None = None
+
+
+def _version(value: bool) -> None:
+    if value:
+        sys.stdout.write(f"sessionctl {__version__}\n")
+        raise typer.Exit(0)
+
+
+@app.callback()
+def _root(
+    directory: Annotated[
+        Path | None,
+        typer.Option(
+            "--dir", metavar="PATH", envvar="SESSIONCTL_DIR", show_envvar=True,
+            help="Session store (default: ~/.ggcode/sessions).",
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    _State.dir = directory
+
+
+def _store(*, must_exist: bool = True) -> JSONLStore:
+    from .paths import default_dir
+    from .store import JSONLStore
+
+    return JSONLStore(_State.dir or default_dir(), create=not must_exist)
+
+
+def _complete_ids(incomplete: str) -> list[str]:
+    """Session ids for shell completion (full ids and hex parts)."""
+    from .ids import hex_part
+
+    try:
+        ids = _store().ids()
+    except SessionError:
+        return []
+    out = [s for s in ids if s.startswith(incomplete)]
+    out += [h for s in ids if (h := hex_part(s)) and h.startswith(incomplete) and incomplete]
+    return out
+
+
+def _console(stderr: bool = False) -> Console:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False)
+
+
+def _stdout_is_terminal() -> bool:
+    return sys.stdout.isatty()
+
+
+IdArg = Annotated[str, typer.Argument(metavar="ID", help="Session id or unique prefix.",
+                                      autocompletion=_complete_ids)]
+IdsArg = Annotated[list[str], typer.Argument(metavar="ID...", help="Session ids or prefixes.",
+                                             autocompletion=_complete_ids)]
+VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+
+
+@app.command("list", epilog=EPILOG_LIST)
+def list_cmd(
+    workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
+    here: Annotated[bool, typer.Option("--here", help="Only sessions of the current directory.")] = False,
+    model: Annotated[str | None, typer.Option(help="Only this model (exact).")] = None,
+    vendor: Annotated[str | None, typer.Option(help="Only this vendor (exact).")] = None,
+    since: Annotated[str | None, typer.Option(metavar="DATE", help="Updated at or after DATE.")] = None,
+    until: Annotated[str | None, typer.Option(metavar="DATE", help="Updated before DATE.")] = None,
+    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N sessions.")] = None,
+    show_all: Annotated[bool, typer.Option("--all", "-a", help="Include sessions without user text.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
+    as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
+    as_ids: Annotated[bool, typer.Option("--ids", help="One id per line (for xargs).")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """List sessions, newest first.
+
+    A table on a terminal; tab-separated lines (id, updated, messages,
+    workspace, title) when piped.
+    """
+    from .render import OutputFormat, emit_rows
+
+    chosen = [f for f, on in (("json", as_json), ("jsonl", as_jsonl), ("ids", as_ids)) if on]
+    if len(chosen) > 1:
+        raise UsageError("choose one of --json, --jsonl, --ids")
+    fmt = OutputFormat(chosen[0]) if chosen else OutputFormat.table
+    if here and workspace:
+        raise UsageError("--here and --workspace cannot be used together")
+    ws = _workspace_filter(workspace, here)
+    lo, hi = _date_ns(since), _date_ns(until)
+    listing = _store().listing(include_hidden=show_all)
+    rows = [
+        i for i in listing.sessions
+        if (ws is None or i.workspace == ws)
+        and (model is None or i.model == model)
+        and (vendor is None or i.vendor == vendor)
+        and (lo is None or i.updated[0] >= lo)
+        and (hi is None or i.updated[0] < hi)
+    ][:limit]
+    _warn_skipped(listing.skipped, verbose)
+    if fmt is OutputFormat.table and _stdout_is_terminal():
+        if rows:
+            emit_rows(rows, fmt, sys.stdout.write, _console())
+        return
+    emit_rows(rows, fmt, sys.stdout.write)
+
+
+def _workspace_filter(workspace: str | None, here: bool) -> str | None:
+    from .paths import current_workspace_path, normalize_workspace_path
+
+    if here:
+        return current_workspace_path()
+    return normalize_workspace_path(workspace) if workspace is not None else None
+
+
+def _date_ns(text: str | None) -> int | None:
+    from .timespec import parse_date
+    from .times import from_datetime
+
+    return None if text is None else from_datetime(parse_date(text))
+
+
+def _warn_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
+    if not skipped:
+        return
+    noun = "session" if len(skipped) == 1 else "sessions"
+    _err(f"skipped {len(skipped)} unreadable {noun}"
+         + ("" if verbose else " (--verbose names them)"))
+    if verbose:
+        for sid, why in skipped:
+            sys.stderr.write(f"  {sid}: {why}\n")
+
+
+@app.command(epilog="Example: sessionctl show 0626a978 --context")
+def show(
+    session_id: IdArg,
+    as_json: Annotated[bool, typer.Option("--json", help="The loaded session as JSON.")] = False,
+    context: Annotated[bool, typer.Option("--context", help="Only what resume feeds the agent.")] = False,
+    full: Annotated[bool, typer.Option("--full", help="Do not fold long tool output.")] = False,
+    no_pager: Annotated[bool, typer.Option("--no-pager", help="Never use a pager.")] = False,
+) -> None:
+    """Show one session: through a pager on a terminal, plain when piped."""
+    store = _store()
+    sid = store.resolve_id(session_id)
+    if as_json:
+        from .render import json_bytes
+
+        data = store.load(sid).to_dict()
+        if context:
+            data["messages"] = data["context_messages"]
+        sys.stdout.flush()
+        sys.stdout.buffer.write(json_bytes(data))
+        return
+    if not _stdout_is_terminal():
+        store.write_markdown(sid, sys.stdout, context=context)
+        return
+    from .render import render_show
+
+    session = store.load(sid)
+    console = _console()
+    if no_pager:
+        render_show(session, console, full=full, context=context)
+        return
+    with console.pager(styles=not os.environ.get("NO_COLOR")):
+        render_show(session, console, full=full, context=context)
+
+
+@app.command("export-md", epilog=(
+    "Examples: sessionctl export-md 0626a978 > s.md; "
+    "sessionctl export-md --all --output-dir notes/"))
+def export_md(
+    session_ids: Annotated[list[str] | None, typer.Argument(
+        metavar="[ID]...", help="Session ids or prefixes.", autocompletion=_complete_ids)] = None,
+    output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
+                                                help="Write to FILE (atomically).")] = None,
+    export_all: Annotated[bool, typer.Option("--all", help="Export every visible session.")] = False,
+    hidden: Annotated[bool, typer.Option("--hidden", help="With --all: also sessions without user text.")] = False,
+    output_dir: Annotated[Path | None, typer.Option("--output-dir", metavar="DIR",
+                                                    help="With --all: write DIR/<id>.md.")] = None,
+    context: Annotated[bool, typer.Option("--context", help="Only the resume context.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Export sessions as markdown: to stdout, to a file, or one file each."""
+    ids = session_ids or []
+    if export_all:
+        if ids or output:
+            raise UsageError("--all takes no ids and no --output (use --output-dir)")
+        if output_dir is None:
+            raise UsageError("--all needs --output-dir DIR")
+        _export_all(output_dir, hidden=hidden, context=context, verbose=verbose)
+        return
+    if output_dir is not None or hidden:
+        raise UsageError("--output-dir and --hidden go with --all")
+    if not ids:
+        raise UsageError("give at least one session id (or --all --output-dir DIR)")
+    if output is not None and len(ids) != 1:
+        raise UsageError("--output takes exactly one session id")
+    store = _store()
+    resolved = [store.resolve_id(a) for a in ids]
+    if output is not None:
+        store.write_markdown_file(resolved[0], output, context=context)
+        return
+    for n, sid in enumerate(resolved):
+        if n:
+            sys.stdout.write("\n")
+        store.write_markdown(sid, sys.stdout, context=context)
+
+
+def _export_all(output_dir: Path, *, hidden: bool, context: bool, verbose: bool) -> None:
+    from .errors import StoreIOError
+
+    store = _store()
+    listing = store.listing(include_hidden=hidden)
+    try:
+        output_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise StoreIOError.wrap(f"create {output_dir}", err) from err
+    _warn_skipped(listing.skipped, verbose)
+    ids = [i.id for i in listing.sessions]
+    if sys.stderr.isatty() and ids:
+        from rich.progress import Progress
+
+        with Progress(console=_console(stderr=True), transient=True) as progress:
+            task = progress.add_task("Exporting", total=len(ids))
+            for sid in ids:
+                store.write_markdown_file(sid, output_dir / f"{sid}.md", context=context)
+                progress.advance(task)
+    else:
+        for sid in ids:
+            store.write_markdown_file(sid, output_dir / f"{sid}.md", context=context)
+    if verbose:
+        _err(f"exported {len(ids)} sessions to {output_dir}")
+
+
+@app.command(epilog="Example: sessionctl delete 0626a978 1f2e3d4c --dry-run")
+def delete(
+    session_ids: IdsArg,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ids, remove nothing.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Delete sessions. Every id is checked first; nothing is removed if one is bad."""
+    store = _store()
+    resolved = list(dict.fromkeys(store.resolve_id(a) for a in session_ids))
+    if dry_run:
+        sys.stdout.write("".join(f"{sid}\n" for sid in resolved))
+        return
+    store.delete_many(resolved)
+    if verbose:
+        for sid in resolved:
+            _err(f"deleted {sid}")
+
+
+@app.command(epilog=(
+    "Examples: sessionctl cleanup --older-than 30d; "
+    "sessionctl cleanup --before 2026-06-01 --dry-run; sessionctl cleanup --empty"))
+def cleanup(
+    older_than: Annotated[str | None, typer.Option(
+        "--older-than", metavar="AGE", help="Remove sessions idle longer than AGE (90m, 12h, 30d, 2w).")] = None,
+    before: Annotated[str | None, typer.Option(
+        "--before", metavar="DATE", help="Remove sessions last updated before DATE.")] = None,
+    empty: Annotated[bool, typer.Option(
+        "--empty", help="Also remove sessions without user text idle for an hour.")] = False,
+    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ids, remove nothing.")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
+    verbose: VerboseOpt = False,
+) -> None:
+    """Remove old sessions; silent when nothing was removed (for cron).
+
+    Sessions held by a running agent are skipped.
+    """
+    from datetime import datetime, timezone
+
+    from .timespec import parse_age, parse_date
+
+    if older_than is not None and before is not None:
+        raise UsageError("use --older-than or --before, not both")
+    if older_than is None and before is None and not empty:
+        raise UsageError("give --older-than AGE or --before DATE (or --empty)")
+    cutoff = None
+    if older_than is not None:
+        cutoff = datetime.now(timezone.utc) - parse_age(older_than)
+    elif before is not None:
+        cutoff = parse_date(before)
+    report = _store().cleanup(before=cutoff, empty=empty, dry_run=dry_run)
+    if as_json:
+        from .render import json_bytes
+
+        sys.stdout.flush()
+        sys.stdout.buffer.write(json_bytes(report.to_dict()))
+    elif dry_run:
+        sys.stdout.write("".join(f"{sid}\n" for sid in report.removed))
+    if verbose:
+        for sid in report.removed:
+            _err(f"{'would remove' if dry_run else 'removed'} {sid}")
+        for sid, why in report.skipped:
+            _err(f"skipped {sid}: {why}")
+        _warn_skipped(report.unreadable, True)
+    for sid, why in report.failed:
+        _err(f"could not remove {sid}: {why}")
+    if report.failed:
+        raise typer.Exit(1)
+
+
+@app.command(epilog=(
+    "Examples: sessionctl resume; sessionctl resume 0626a978 --print; "
+    "sessionctl resume --command 'ggcode --resume {id}'"))
+def resume(
+    session_id: Annotated[str | None, typer.Argument(
+        metavar="[ID]", help="Session (default: the newest of this workspace).",
+        autocompletion=_complete_ids)] = None,
+    command: Annotated[str | None, typer.Option(
+        "--command", metavar="TEMPLATE", envvar="SESSIONCTL_RESUME_COMMAND",
+        help="Agent command; {id}, {workspace}, {file} are replaced. "
+             "Default: ggcode --resume {id}.")] = None,
+    print_only: Annotated[bool, typer.Option("--print", help="Print the command instead.")] = False,
+    context: Annotated[bool, typer.Option("--context", help="Print the resume context as JSON.")] = False,
+    force: Annotated[bool, typer.Option("--force", help="Resume even if an agent holds it.")] = False,
+) -> None:
+    """Hand a session back to the agent, in the session's workspace."""
+    import shlex
+    import shutil
+
+    from .errors import SessionNotFound, StoreIOError
+
+    store = _store()
+    if session_id is None:
+        from .paths import current_workspace_path
+
+        here = current_workspace_path()
+        mine = [i for i in store.list() if i.workspace == here]
+        if not mine:
+            raise SessionNotFound("", f"no session in this workspace ({here})")
+        sid = mine[0].id
+    else:
+        sid = store.resolve_id(session_id)
+    if context:
+        from .render import json_bytes
+
+        ses = store.load(sid)
+        data = {"id": sid, "workspace": ses.workspace,
+                "messages": [m.to_dict() for m in ses.context_messages]}
+        sys.stdout.flush()
+        sys.stdout.buffer.write(json_bytes(data))
+        return
+    ses = store.load(sid)
+    template = command or "ggcode --resume {id}"
+    try:
+        words = shlex.split(template)
+    except ValueError as err:
+        raise UsageError(f"bad resume command {template!r}: {err}") from None
+    if not words:
+        raise UsageError("the resume command is empty")
+    values = {"{id}": sid, "{workspace}": ses.workspace, "{file}": str(store.dir / f"{sid}.jsonl")}
+    argv = [_fill(w, values) for w in words]
+    if print_only:
+        sys.stdout.write(shlex.join(argv) + "\n")
+        return
+    holder = store.in_use(sid)
+    if holder is not None and not force:
+        who = f"process {holder}" if holder else "another process"
+        raise StoreIOError(f"session {sid} is open in {who} (use --force to resume anyway)")
+    cwd = ses.workspace or os.getcwd()
+    if not os.path.isdir(cwd):
+        raise StoreIOError(f"workspace {cwd} does not exist (use --print to see the command)")
+    exe = shutil.which(argv[0], path=os.environ.get("PATH")) if os.sep not in argv[0] else argv[0]
+    if exe is None or not os.access(exe, os.X_OK):
+        raise StoreIOError(f"cannot run {argv[0]}: command not found or not executable")
+    sys.stdout.flush()
+    sys.stderr.flush()
+    _exec(exe, argv, cwd)
+
+
+def _fill(word: str, values: dict[str, str]) -> str:
+    for key, value in values.items():
+        word = word.replace(key, value)
+    return word
+
+
+def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
+    from .errors import StoreIOError
+
+    try:
+        os.chdir(cwd)
+        os.execv(exe, argv)
+    except OSError as err:
+        raise StoreIOError.wrap(f"run {argv[0]}", err) from err
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app()
