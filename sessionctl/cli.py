@@ -99,15 +99,17 @@ app = typer.Typer(
     name="sessionctl",
     help=(
         "Manage an AI coding agent's conversation sessions (ggcode's JSONL store).\n\n"
-        "Examples:\n\n"
-        "  sessionctl list --here\n\n"
-        "  sessionctl show 0626a978\n\n"
-        "  sessionctl export-md 0626a978 -o session.md\n\n"
-        "  sessionctl cleanup --older-than 30d"
+        "\b\nExamples:\n"
+        "  sessionctl list --here              # sessions of this directory\n"
+        "  sessionctl show 0626a978            # read one (id prefix)\n"
+        "  sessionctl export-md 0626a978 -o session.md\n"
+        "  sessionctl cleanup --older-than 30d # e.g. from cron"
     ),
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    # Plain click help: rich's help renderer costs ~100 ms of start-up.
+    rich_markup_mode=None,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 
