@@ -51,7 +51,33 @@ _EXPORTS = {
          "new_default_store", "new_session"], ".store"),
 }
 
-__all__ = sorted([*_EXPORTS, "__version__"])
+__all__ = [
+    "AmbiguousSessionId",
+    "Checkpoint",
+    "CleanupReport",
+    "ContentBlock",
+    "CorruptStore",
+    "InvalidSessionId",
+    "JSONLStore",
+    "Listing",
+    "Message",
+    "Session",
+    "SessionError",
+    "SessionInfo",
+    "SessionLocked",
+    "SessionNotFound",
+    "Store",
+    "StoreIOError",
+    "TunnelEvent",
+    "UsageError",
+    "__version__",
+    "current_workspace_path",
+    "default_dir",
+    "export_session_markdown",
+    "new_default_store",
+    "new_session",
+    "normalize_workspace_path",
+]
 
 
 def __getattr__(name: str) -> Any:

@@ -49,7 +49,7 @@ def _report(err: SessionError) -> None:
 class _Group(TyperGroup):
     """The one place where errors become messages and exit codes."""
 
-    def main(self, *args: Any, **kwargs: Any) -> Any:  # type: ignore[override]
+    def main(self, *args: Any, **kwargs: Any) -> Any:
         from typer._click import exceptions as click_exc
 
         kwargs["standalone_mode"] = False
@@ -62,7 +62,7 @@ class _Group(TyperGroup):
         except click_exc.ClickException as err:
             _err(err.format_message())
             sys.exit(err.exit_code)
-        except click_exc.Abort:
+        except typer.Abort:
             sys.exit(130)
         except BrokenPipeError:
             _silence_stdout()

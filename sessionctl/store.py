@@ -7,6 +7,7 @@ without rewriting the index, and takes the agent's own locks (SPEC §6-§7).
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import io
 import os
@@ -63,12 +64,12 @@ class Store(Protocol):
 
     def save(self, session: Session) -> None: ...
     def load(self, session_id: str) -> Session: ...
-    def list(self, *, include_hidden: bool = False) -> list[SessionInfo]: ...
+    def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]: ...
     def delete(self, session_id: str) -> None: ...
     def export_markdown(self, session_id: str, *, context: bool = False) -> str: ...
     def cleanup_older_than(self, before: datetime) -> int: ...
     def append_checkpoint(
-        self, session: Session, compacted: list[Message], tokens: int
+        self, session: Session, compacted: builtins.list[Message], tokens: int
     ) -> None: ...
 
 
@@ -76,8 +77,8 @@ class Store(Protocol):
 class Listing:
     """What ``list`` found: the sessions, and the files it could not read."""
 
-    sessions: list[SessionInfo]
-    skipped: list[tuple[str, str]] = field(default_factory=list)
+    sessions: builtins.list[SessionInfo]
+    skipped: builtins.list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass
@@ -86,10 +87,10 @@ class CleanupReport:
 
     cutoff: datetime | None
     dry_run: bool
-    removed: list[str] = field(default_factory=list)
-    skipped: list[tuple[str, str]] = field(default_factory=list)
-    failed: list[tuple[str, str]] = field(default_factory=list)
-    unreadable: list[tuple[str, str]] = field(default_factory=list)
+    removed: builtins.list[str] = field(default_factory=list)
+    skipped: builtins.list[tuple[str, str]] = field(default_factory=list)
+    failed: builtins.list[tuple[str, str]] = field(default_factory=list)
+    unreadable: builtins.list[tuple[str, str]] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, JSON]:
         return {
@@ -147,11 +148,11 @@ class JSONLStore:
         return self._dir / "index.json.flock"
 
     # -- scanning ----------------------------------------------------------
-    def _scan(self) -> tuple[dict[str, FileKey], list[tuple[str, str]]]:
+    def _scan(self) -> tuple[dict[str, FileKey], builtins.list[tuple[str, str]]]:
         """Session files by id, and names that look like sessions but are not
         regular files of the store (directories, symlinks)."""
         files: dict[str, FileKey] = {}
-        odd: list[tuple[str, str]] = []
+        odd: builtins.list[tuple[str, str]] = []
         try:
             with os.scandir(self._dir) as it:
                 for entry in it:
@@ -178,7 +179,7 @@ class JSONLStore:
             raise StoreIOError.wrap("read store", err) from err
         return files, odd
 
-    def ids(self) -> list[str]:
+    def ids(self) -> builtins.list[str]:
         """Every session id in the store, hidden and unreadable ones included."""
         files, odd = self._scan()
         return sorted([*files, *(sid for sid, _ in odd)])
@@ -248,7 +249,7 @@ class JSONLStore:
         files, skipped = self._scan()
         cache = SummaryCache(self._cache_dir, self._dir.resolve())
         index = read_index(self._dir)
-        infos: list[SessionInfo] = []
+        infos: builtins.list[SessionInfo] = []
         for sid, key in files.items():
             try:
                 s = self._summarize(sid, key, cache)
@@ -266,13 +267,13 @@ class JSONLStore:
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped))
 
-    def list(self, *, include_hidden: bool = False) -> list[SessionInfo]:
+    def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
         return self.listing(include_hidden=include_hidden).sessions
 
     # -- index -------------------------------------------------------------
     def _refresh_index(
-        self, index: dict[str, dict[str, JSON]] | None, infos: list[SessionInfo]
+        self, index: dict[str, dict[str, JSON]] | None, infos: builtins.list[SessionInfo]
     ) -> None:
         wanted = {i.id: _entry(i, index.get(i.id) if index else None) for i in infos}
         if index is not None and index == wanted:
@@ -333,9 +334,9 @@ class JSONLStore:
         if not mf.has_meta or created is None or updated is None:
             entry = (read_index(self._dir) or {}).get(sid)
         if not mf.has_meta and entry is not None:
-            for key in ("title", "workspace", "vendor", "endpoint", "model"):
-                v = entry.get(key)
-                setattr(ses, key, v if isinstance(v, str) else "")
+            for name in ("title", "workspace", "vendor", "endpoint", "model"):
+                v = entry.get(name)
+                setattr(ses, name, v if isinstance(v, str) else "")
         if not ses.title:
             ses.title = derive_title(ses.first_user_text())
         key = FileKey.of(st)
@@ -462,7 +463,7 @@ class JSONLStore:
             session._disk_meta = meta_fields(session)
             self._update_index(refresh=[sid])
 
-    def _append(self, session: Session, records: list[dict[str, JSON]], now: int) -> None:
+    def _append(self, session: Session, records: builtins.list[dict[str, JSON]], now: int) -> None:
         """Append records (one write, one fsync) under ``<id>.jsonl.flock``.
 
         A fresh ``meta`` goes first when the file is new or the session's
@@ -515,7 +516,7 @@ class JSONLStore:
         message.ensure_identity(now)
         self._append(session, [message_record(session.id, message)], now)
 
-    def append_checkpoint(self, session: Session, compacted: list[Message], tokens: int) -> None:
+    def append_checkpoint(self, session: Session, compacted: builtins.list[Message], tokens: int) -> None:
         """Record a compaction (legacy form) on disk and in ``session``."""
         now = now_ns()
         cp = self._checkpoint(session, compacted, tokens, now)
@@ -524,7 +525,7 @@ class JSONLStore:
         session._updated = (now, format_ns(now))
 
     def append_checkpoint_to_disk(
-        self, session: Session, compacted: list[Message], tokens: int
+        self, session: Session, compacted: builtins.list[Message], tokens: int
     ) -> None:
         """Record a compaction on disk only."""
         now = now_ns()
@@ -532,7 +533,7 @@ class JSONLStore:
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
 
     @staticmethod
-    def _checkpoint(session: Session, compacted: list[Message], tokens: int, now: int) -> Checkpoint:
+    def _checkpoint(session: Session, compacted: builtins.list[Message], tokens: int, now: int) -> Checkpoint:
         msgs = [Message.from_dict(m.to_dict()) for m in compacted]
         for m in msgs:
             if not m.id:
@@ -573,7 +574,7 @@ class JSONLStore:
         for sid in sids:
             if not os.path.lexists(self._path(sid)):
                 raise SessionNotFound(sid)
-        handles: list[locking.SessionLockHandle] = []
+        handles: builtins.list[locking.SessionLockHandle] = []
         try:
             for sid in dict.fromkeys(sids):
                 handles.append(
@@ -614,7 +615,8 @@ class JSONLStore:
         idle = now_ns() - int(EMPTY_GRACE.total_seconds()) * 10**9
         candidates = [
             i.id for i in listing.sessions
-            if (cut is not None and i.updated[0] < cut) or (empty and i.hidden and i.updated[0] < idle)
+            if (cut is not None and i.updated[0] < cut)
+            or (empty and i.hidden and i.updated[0] < idle)
         ]
         if dry_run:
             report.removed = candidates
@@ -705,7 +707,7 @@ def export_session_markdown(session: Session, *, context: bool = False) -> str:
         updated_ns=session.updated_ns, vendor=session.vendor, endpoint=session.endpoint,
         model=session.model, message_count=len(msgs),
     )
-    items: list[Message | CheckpointMark] = []
+    items: builtins.list[Message | CheckpointMark] = []
     if context:
         items.extend(msgs)
     else:

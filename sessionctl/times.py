@@ -33,7 +33,9 @@ def parse_ns(value: object) -> int | None:
         return None
     y, mo, d, h, mi, s, frac, _z, sign, oh, om = m.groups()
     try:
-        base = datetime(int(y), int(mo), int(d), int(h), int(mi), min(int(s), 59), tzinfo=timezone.utc)
+        base = datetime(
+            int(y), int(mo), int(d), int(h), int(mi), min(int(s), 59), tzinfo=timezone.utc
+        )
     except ValueError:
         return None
     secs = (base - _EPOCH) // timedelta(seconds=1)
