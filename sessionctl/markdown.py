@@ -104,7 +104,13 @@ import orjson
 from .models import ContentBlock, Message
 from .times import utc_second
 
-__all__ = ["CheckpointMark", "ExportHeader", "render_markdown"]
+__all__ = [
+    "CheckpointMark",
+    "ExportHeader",
+    "render_header",
+    "render_item",
+    "render_markdown",
+]
 
 Write = Callable[[str], object]
 
@@ -154,6 +160,20 @@ def render_markdown(
         else:
             _write_message(item, "##", write)
             write("---\n\n")
+
+
+def render_header(header: ExportHeader, write: Write) -> None:
+    """Write the document's header (title, metadata, the first break)."""
+    _write_header(header, write)
+
+
+def render_item(item: Message | CheckpointMark, write: Write) -> None:
+    """Write one message section (closed by ``---``) or checkpoint section."""
+    if isinstance(item, CheckpointMark):
+        _write_checkpoint(item, write)
+    else:
+        _write_message(item, "##", write)
+        write("---\n\n")
 
 
 # -- header, sections ---------------------------------------------------------

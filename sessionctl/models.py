@@ -209,12 +209,17 @@ class Message:
         if not isinstance(d, dict) or not isinstance(d.get("role"), str):
             return None
         content = d.get("content")
-        if content is None:
-            blocks: list[ContentBlock] = []
-        elif isinstance(content, list) and all(isinstance(b, dict) for b in content):
-            blocks = [ContentBlock._wrap(b) for b in content]
-        else:
-            return None
+        blocks: list[ContentBlock] = []
+        if content is not None:
+            if not isinstance(content, list):
+                return None
+            new = ContentBlock.__new__
+            for b in content:
+                if not isinstance(b, dict):
+                    return None
+                block = new(ContentBlock)
+                block._raw = b
+                blocks.append(block)
         mid = d.get("id")
         if mid is not None and not isinstance(mid, str):
             return None

@@ -12,15 +12,23 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 import orjson
 
 from .models import Checkpoint, Message, Session, TunnelEvent
 from .text import derive_title, is_blank
-from .times import parse_ns
+from .times import ZERO_TIME, parse_ns
 
-__all__ = ["MetaFold", "Summary", "dumps_line", "fold", "loads_line", "summarize"]
+__all__ = [
+    "MetaFold",
+    "RecordSink",
+    "Summary",
+    "dumps_line",
+    "fold",
+    "loads_line",
+    "summarize",
+]
 
 JSON = Any
 
@@ -92,18 +100,44 @@ class MetaFold:
 
     def timestamp(self, rec: dict[str, JSON]) -> None:
         ts = rec.get("timestamp")
-        ns = parse_ns(ts)
-        if ns is not None and isinstance(ts, str):
-            if self.first_ts is None:
-                self.first_ts = (ns, ts)
-            self.last_ts = (ns, ts)
+        # Hot path (every record): only strings that can be times are kept
+        # here; parsing waits until the first and last are known.
+        if isinstance(ts, str) and ts and ts != ZERO_TIME:
+            if self._first_raw is None:
+                self._first_raw = ts
+            self._last_raw = ts
+
+    _first_raw: str | None = None
+    _last_raw: str | None = None
+
+    def _resolve(self) -> None:
+        for attr, raw in (("first_ts", self._first_raw), ("last_ts", self._last_raw)):
+            ns = parse_ns(raw)
+            if ns is not None and raw is not None:
+                setattr(self, attr, (ns, raw))
 
     def times(self) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
         """(created, updated) from the file alone (SPEC §7); ``None`` when unknown."""
+        self._resolve()
         created = self.meta_created or self.first_ts
         candidates = [t for t in (self.meta_updated, self.last_ts) if t is not None]
         updated = max(candidates) if candidates else None
         return created, updated
+
+
+def _is_message(m: JSON) -> bool:
+    """What :meth:`Message._wrap` accepts, without building anything."""
+    if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+        return False
+    content = m.get("content")
+    if content is not None:
+        if not isinstance(content, list):
+            return False
+        for b in content:
+            if not isinstance(b, dict):
+                return False
+    mid = m.get("id")
+    return mid is None or isinstance(mid, str)
 
 
 def _user_text(message: JSON) -> str:
@@ -243,11 +277,19 @@ class Summary:
         )
 
 
-def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary:
+class RecordSink(Protocol):
+    """Receives the messages and checkpoints :func:`summarize` reads, in order
+    (the streamed export renders them as they pass)."""
+
+    def message(self, index: int, message: dict[str, JSON]) -> None: ...
+    def checkpoint(self, checkpoint: Checkpoint) -> None: ...
+
+
+def summarize(lines: Iterable[bytes], sink: RecordSink | None = None) -> Summary:
     """One pass over a file's lines, memory bounded by the longest line.
 
-    With ``plan``, also notes where messages and checkpoints are, for a
-    streamed export.
+    ``sink``, if given, is handed each (de-duplicated) message and each
+    checkpoint as it is read.
     """
     mf = MetaFold()
     seen: set[str] = set()
@@ -261,7 +303,7 @@ def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary
         rtype = rec.get("type")
         if rtype == "message":
             m = rec.get("message")
-            if Message._wrap(m) is None:
+            if not _is_message(m):
                 continue
             assert isinstance(m, dict)
             mid = m.get("id")
@@ -269,8 +311,8 @@ def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary
                 if mid in seen:
                     continue
                 seen.add(mid)
-                if plan is not None:
-                    plan.id_index.setdefault(mid, count)
+            if sink is not None:
+                sink.message(count, m)
             count += 1
             mf.timestamp(rec)
             if not interaction:
@@ -286,15 +328,13 @@ def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary
                 if not interaction and cp.messages:
                     t = next((_user_text(m._raw) for m in cp.messages if _user_text(m._raw)), "")
                     interaction = bool(t)
-                if plan is not None:
-                    plan.checkpoints.append(
-                        (cp.after_message, cp.tokens, len(cp.messages) if cp.messages is not None
-                         else -1, cp.summary_msg_id, cp.last_msg_id))
+                if sink is not None:
+                    sink.checkpoint(cp)
         elif rtype in ("tunnel_event", "usage", "metric"):
             mf.timestamp(rec)
     created, updated = mf.times()
     f = mf.fields
-    summary = Summary(
+    return Summary(
         title=f.get("title", ""),
         workspace=f.get("workspace", ""),
         vendor=f.get("vendor", ""),
@@ -308,107 +348,6 @@ def summarize(lines: Iterable[bytes], plan: ExportPlan | None = None) -> Summary
         user_interaction=interaction,
         first_user_text=derive_title(first_text) if first_text else "",
     )
-    if plan is not None:
-        plan.summary = summary
-        plan.msg_count = count
-    return summary
-
-
-class ExportPlan:
-    """Pass one of a streamed export: counts, and where the checkpoints are.
-
-    Pass two (:meth:`items`) re-reads the file and yields what to render, so
-    memory holds one record at a time plus the message ids.
-    """
-
-    def __init__(self) -> None:
-        self.summary = Summary()
-        self.msg_count = 0
-        self.id_index: dict[str, int] = {}
-        # (after_message, tokens, legacy message count or -1, summary id, last id)
-        self.checkpoints: list[tuple[int, int, int, str, str]] = []
-
-    def _usable(self, i: int) -> tuple[int, int] | None:
-        """For checkpoint ``i``: (first context index, summary index or -1)."""
-        after, _tokens, n, sid, lid = self.checkpoints[i]
-        if n >= 0:
-            return (after, -1) if n > 0 else None
-        s = self.id_index.get(sid)
-        if s is None:
-            return None
-        last = self.id_index.get(lid) if lid else None
-        return (last + 1 if last is not None and last > s else s + 1), s
-
-    def _context_checkpoint(self) -> int | None:
-        for i in range(len(self.checkpoints) - 1, -1, -1):
-            if self._usable(i) is not None:
-                return i
-        return None
-
-    def context_count(self) -> int:
-        """How many messages the resume context holds."""
-        i = self._context_checkpoint()
-        if i is None:
-            return self.msg_count
-        start, s = self._usable(i) or (0, -1)
-        n = self.checkpoints[i][2]
-        return (n if s < 0 else 1) + max(0, self.msg_count - start)
-
-    def items(self, lines: Iterable[bytes], *, context: bool = False) -> Iterator[JSON]:
-        """Messages and checkpoint marks in file order (or the context only)."""
-        from .markdown import CheckpointMark
-
-        chosen = self._context_checkpoint() if context else None
-        start, s_idx = (self._usable(chosen) or (0, -1)) if chosen is not None else (0, -1)
-        summary_ids = {c[3] for c in self.checkpoints if c[3]}
-        summaries: dict[str, Message] = {}
-        seen: set[str] = set()
-        k = 0
-        cp_no = 0
-        for line in lines:
-            rec = loads_line(line)
-            if rec is None:
-                continue
-            rtype = rec.get("type")
-            if rtype == "message":
-                msg = Message._wrap(rec.get("message"))
-                if msg is None:
-                    continue
-                mid = msg.id
-                if mid:
-                    if mid in seen:
-                        continue
-                    seen.add(mid)
-                    if mid in summary_ids:
-                        summaries[mid] = msg
-                if not context or chosen is None or k >= start or k == s_idx:
-                    yield msg
-                k += 1
-            elif rtype == "checkpoint":
-                cp = _checkpoint(rec, k)
-                if cp is None:
-                    continue
-                i, cp_no = cp_no, cp_no + 1
-                usable = self._usable(i)
-                if context:
-                    if i == chosen and cp.messages:
-                        yield from cp.messages
-                    continue
-                if usable is None:
-                    continue
-                if cp.messages:
-                    yield CheckpointMark(cp.tokens, len(cp.messages), list(cp.messages))
-                else:
-                    first, _s = usable
-                    shown = [summaries[cp.summary_msg_id]] if cp.summary_msg_id in summaries else []
-                    yield CheckpointMark(cp.tokens, 1 + max(0, k - first), shown)
-
-
-def scan_export(lines: Iterable[bytes]) -> ExportPlan:
-    """Pass one of a streamed export."""
-    plan = ExportPlan()
-    summarize(lines, plan)
-    return plan
 
 
 # -- writing ------------------------------------------------------------------

@@ -22,7 +22,8 @@ from . import fsio, locking
 from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
 from .ids import is_valid_id, new_id, resolve, validate_id
 from .index import FileKey, SummaryCache, make_entry, read_index, write_index
-from .markdown import CheckpointMark, ExportHeader, render_markdown
+from .export import export_pass
+from .markdown import CheckpointMark, ExportHeader, render_header, render_markdown
 from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
 from .paths import cache_dir, current_workspace_path, default_dir
 from .records import (
@@ -33,7 +34,6 @@ from .records import (
     message_record,
     meta_fields,
     meta_record,
-    scan_export,
     serialize,
     summarize,
     tunnel_record,
@@ -355,27 +355,30 @@ class JSONLStore:
         return buf.getvalue()
 
     def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
-        """Stream the markdown export to ``out``: memory stays bounded by the
-        largest record, not the file (two passes over the file)."""
+        """Stream the markdown export to ``out``, reading the file once:
+        memory stays bounded by the largest record, not the file."""
         sid = validate_id(session_id)
         with self._open(sid) as f:
             try:
-                plan = scan_export(f)
+                key = FileKey.of(os.fstat(f.fileno()))
+                summary, body = export_pass(f, context=context)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
-        info = self._info_from_plan(sid, plan)
-        count = plan.context_count() if context else plan.msg_count
-        header = ExportHeader(
-            id=sid, title=info.title, created_ns=info.created[0], updated_ns=info.updated[0],
-            vendor=info.vendor, endpoint=info.endpoint, model=info.model, message_count=count,
-        )
-        with self._open(sid) as f:
-            try:
-                render_markdown(header, plan.items(f, context=context), out.write)
-            except BrokenPipeError:
-                raise  # the reader went away (``| head``): not a damaged session
-            except OSError as err:
-                raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        try:
+            count = body.finish()
+            entry = None
+            if not summary.has_meta or summary.created is None or summary.updated is None:
+                entry = (read_index(self._dir) or {}).get(sid)
+            info = self._info(sid, key, summary, entry)
+            header = ExportHeader(
+                id=sid, title=info.title, created_ns=info.created[0],
+                updated_ns=info.updated[0], vendor=info.vendor, endpoint=info.endpoint,
+                model=info.model, message_count=count,
+            )
+            render_header(header, out.write)
+            body.copy_to(out.write)
+        finally:
+            body.close()
 
     def write_markdown_file(
         self, session_id: str, path: str | os.PathLike[str], *, context: bool = False
@@ -399,17 +402,6 @@ class JSONLStore:
                 return None
         except SessionLocked as err:
             return err.pid or 0
-
-    def _info_from_plan(self, sid: str, plan: Any) -> SessionInfo:
-        path = self._path(sid)
-        try:
-            key = FileKey.of(os.stat(path, follow_symlinks=False))
-        except OSError as err:
-            raise StoreIOError.wrap("stat", err) from err
-        entry = None
-        if not plan.summary.has_meta or plan.summary.created is None:
-            entry = (read_index(self._dir) or {}).get(sid)
-        return self._info(sid, key, plan.summary, entry)
 
     # -- writing -----------------------------------------------------------
     def save(self, session: Session) -> None:
