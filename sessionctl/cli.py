@@ -40,10 +40,32 @@ def _err(message: str, *more: str) -> None:
 def _report(err: SessionError) -> None:
     more: list[str] = []
     if isinstance(err, AmbiguousSessionId):
-        more = [f"  {c}" for c in err.candidates[:10]]
+        more = _candidate_lines(err.candidates[:10])
         if len(err.candidates) > 10:
             more.append(f"  ... and {len(err.candidates) - 10} more")
     _err(err.message, *more)
+
+
+def _candidate_lines(candidates: list[str]) -> list[str]:
+    """``  <short id>  <title>`` for each candidate of an ambiguous prefix
+    (the full id where short ids collide, the id alone if titles are unknown)."""
+    from .render import clean_line, short_id
+
+    titles: dict[str, str] = {}
+    try:
+        listing = _store().listing(include_hidden=True, write_index=False)
+        titles = {i.id: i.title for i in listing.sessions}
+    except SessionError:
+        pass
+    shorts = [short_id(c) for c in candidates]
+    unique = len(set(shorts)) == len(shorts)
+    width = max(len(s) for s in (shorts if unique else candidates))
+    out = []
+    for cid, short in zip(candidates, shorts, strict=True):
+        name = short if unique else cid
+        title = clean_line(titles.get(cid, ""))
+        out.append(f"  {name:<{width}}  {title}".rstrip())
+    return out
 
 
 class _Group(TyperGroup):
@@ -55,6 +77,12 @@ class _Group(TyperGroup):
         kwargs["standalone_mode"] = False
         try:
             rv = super().main(*args, **kwargs)
+            # Flush here, not at interpreter exit, so a closed pipe or a full
+            # disk is reported like any other failure.
+            sys.stdout.flush()
+        except click_exc.NoArgsIsHelpError as err:
+            sys.stderr.write(err.format_message() + "\n")
+            sys.exit(2)
         except click_exc.UsageError as err:
             cmd = err.ctx.command_path if err.ctx else "sessionctl"
             _err(err.format_message(), f"Try '{cmd} --help' for help.")
@@ -67,9 +95,29 @@ class _Group(TyperGroup):
         except BrokenPipeError:
             _silence_stdout()
             sys.exit(0)
+        except OSError as err:  # writing our own output failed (disk full, EIO)
+            _silence_stdout()
+            where = f" {err.filename}:" if err.filename else ""
+            _err(f"I/O error:{where} {err.strerror or err}")
+            sys.exit(1)
         except KeyboardInterrupt:
             sys.exit(130)
+        except Exception as err:  # a bug: one line, never a traceback
+            if os.environ.get("SESSIONCTL_DEBUG"):
+                raise
+            _err(f"internal error: {type(err).__name__}: {err}",
+                 "(set SESSIONCTL_DEBUG=1 to see the traceback)")
+            sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
+
+    def make_context(self, *args: Any, **kwargs: Any) -> Any:
+        # ``--help``/``--version`` print while the arguments are parsed,
+        # before :meth:`invoke`: a closed pipe there is a quiet success too.
+        try:
+            return super().make_context(*args, **kwargs)
+        except BrokenPipeError:
+            _silence_stdout()
+            raise typer.Exit(0) from None
 
     def invoke(self, ctx: Any) -> Any:
         try:
@@ -148,13 +196,20 @@ def _store(*, must_exist: bool = True) -> JSONLStore:
     return JSONLStore(_State.dir or default_dir(), create=not must_exist)
 
 
-def _complete_ids(incomplete: str) -> list[str]:
-    """Session ids for shell completion (full ids and hex parts)."""
-    from .ids import hex_part
+def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Session ids for shell completion (full ids and hex parts).
 
+    Completion never runs the root callback, so the store comes from the
+    parsed ``--dir`` (or ``$SESSIONCTL_DIR``) of the command line itself.
+    """
+    from .ids import hex_part
+    from .paths import default_dir
+    from .store import JSONLStore
+
+    directory = ctx.find_root().params.get("directory") or _State.dir or default_dir()
     try:
-        ids = _store().ids()
-    except SessionError:
+        ids = JSONLStore(directory, create=False).ids()
+    except (SessionError, OSError):
         return []
     out = [s for s in ids if s.startswith(incomplete)]
     out += [h for s in ids if (h := hex_part(s)) and h.startswith(incomplete) and incomplete]
@@ -171,6 +226,10 @@ def _stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
 
 
+def _stderr_is_terminal() -> bool:
+    return sys.stderr.isatty()
+
+
 IdArg = Annotated[str, typer.Argument(metavar="ID", help="Session id or unique prefix.",
                                       autocompletion=_complete_ids)]
 IdsArg = Annotated[list[str], typer.Argument(metavar="ID...", help="Session ids or prefixes.",
@@ -181,13 +240,17 @@ VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on s
 @app.command("list", epilog=EPILOG_LIST)
 def list_cmd(
     workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
-    here: Annotated[bool, typer.Option("--here", help="Only sessions of the current directory.")] = False,
+    here: Annotated[bool, typer.Option(
+        "--here", help="Only sessions of the current directory.")] = False,
     model: Annotated[str | None, typer.Option(help="Only this model (exact).")] = None,
     vendor: Annotated[str | None, typer.Option(help="Only this vendor (exact).")] = None,
-    since: Annotated[str | None, typer.Option(metavar="DATE", help="Updated at or after DATE.")] = None,
+    since: Annotated[str | None, typer.Option(
+        metavar="DATE", help="Updated at or after DATE.")] = None,
     until: Annotated[str | None, typer.Option(metavar="DATE", help="Updated before DATE.")] = None,
-    limit: Annotated[int | None, typer.Option("--limit", "-n", min=1, help="At most N sessions.")] = None,
-    show_all: Annotated[bool, typer.Option("--all", "-a", help="Include sessions without user text.")] = False,
+    limit: Annotated[int | None, typer.Option(
+        "--limit", "-n", min=1, help="At most N sessions.")] = None,
+    show_all: Annotated[bool, typer.Option(
+        "--all", "-a", help="Include sessions without user text.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
     as_ids: Annotated[bool, typer.Option("--ids", help="One id per line (for xargs).")] = False,
@@ -226,16 +289,34 @@ def list_cmd(
 
 
 def _workspace_filter(workspace: str | None, here: bool) -> str | None:
-    from .paths import current_workspace_path, normalize_workspace_path
+    from .paths import normalize_workspace_path
 
     if here:
-        return current_workspace_path()
-    return normalize_workspace_path(workspace) if workspace is not None else None
+        return _here()
+    if workspace is None:
+        return None
+    if workspace.strip() and not os.path.isabs(workspace.strip()):
+        # Agents record absolute paths; the reference's rule would keep a
+        # relative one relative, so `--workspace .` would match nothing.
+        workspace = os.path.join(os.getcwd(), workspace.strip())
+    return normalize_workspace_path(workspace)
+
+
+def _here() -> str:
+    """The current workspace; an error when the directory is gone (it would
+    otherwise match every session without a workspace)."""
+    from .errors import StoreIOError
+    from .paths import current_workspace_path
+
+    here = current_workspace_path()
+    if not here:
+        raise StoreIOError("the current directory does not exist any more")
+    return here
 
 
 def _date_ns(text: str | None) -> int | None:
-    from .timespec import parse_date
     from .times import from_datetime
+    from .timespec import parse_date
 
     return None if text is None else from_datetime(parse_date(text))
 
@@ -255,7 +336,8 @@ def _warn_skipped(skipped: list[tuple[str, str]], verbose: bool) -> None:
 def show(
     session_id: IdArg,
     as_json: Annotated[bool, typer.Option("--json", help="The loaded session as JSON.")] = False,
-    context: Annotated[bool, typer.Option("--context", help="Only what resume feeds the agent.")] = False,
+    context: Annotated[bool, typer.Option(
+        "--context", help="Only what resume feeds the agent.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Do not fold long tool output.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never use a pager.")] = False,
 ) -> None:
@@ -281,7 +363,11 @@ def show(
     if no_pager:
         render_show(session, console, full=full, context=context)
         return
-    with console.pager(styles=not os.environ.get("NO_COLOR")):
+    styles = not os.environ.get("NO_COLOR")
+    if styles and "LESS" not in os.environ:
+        # less shows colour escapes as text without -R (git sets the same).
+        os.environ["LESS"] = "FRX"
+    with console.pager(styles=styles):
         render_show(session, console, full=full, context=context)
 
 
@@ -293,8 +379,10 @@ def export_md(
         metavar="[ID]...", help="Session ids or prefixes.", autocompletion=_complete_ids)] = None,
     output: Annotated[Path | None, typer.Option("--output", "-o", metavar="FILE",
                                                 help="Write to FILE (atomically).")] = None,
-    export_all: Annotated[bool, typer.Option("--all", help="Export every visible session.")] = False,
-    hidden: Annotated[bool, typer.Option("--hidden", help="With --all: also sessions without user text.")] = False,
+    export_all: Annotated[bool, typer.Option(
+        "--all", help="Export every visible session.")] = False,
+    hidden: Annotated[bool, typer.Option(
+        "--hidden", help="With --all: also sessions without user text.")] = False,
     output_dir: Annotated[Path | None, typer.Option("--output-dir", metavar="DIR",
                                                     help="With --all: write DIR/<id>.md.")] = None,
     context: Annotated[bool, typer.Option("--context", help="Only the resume context.")] = False,
@@ -318,7 +406,7 @@ def export_md(
     store = _store()
     resolved = [store.resolve_id(a) for a in ids]
     if output is not None:
-        store.write_markdown_file(resolved[0], output, context=context)
+        _export_to(store, resolved[0], output, context=context)
         return
     for n, sid in enumerate(resolved):
         if n:
@@ -326,36 +414,75 @@ def export_md(
         store.write_markdown(sid, sys.stdout, context=context)
 
 
+def _export_to(store: JSONLStore, sid: str, output: Path, *, context: bool) -> None:
+    """``-o FILE``: see :meth:`JSONLStore.write_markdown_file`."""
+    store.write_markdown_file(sid, output, context=context)
+
+
 def _export_all(output_dir: Path, *, hidden: bool, context: bool, verbose: bool) -> None:
-    from .errors import StoreIOError
+    from .errors import CorruptStore, SessionNotFound, StoreIOError
 
     store = _store()
-    listing = store.listing(include_hidden=hidden)
+    tty = _stderr_is_terminal()
+    if tty:  # reading a big store cold takes a moment: say so
+        with _console(stderr=True).status("Reading sessions…"):
+            listing = store.listing(include_hidden=hidden)
+    else:
+        listing = store.listing(include_hidden=hidden)
     try:
         output_dir.mkdir(parents=True, exist_ok=True)
     except OSError as err:
         raise StoreIOError.wrap(f"create {output_dir}", err) from err
     _warn_skipped(listing.skipped, verbose)
     ids = [i.id for i in listing.sessions]
-    if sys.stderr.isatty() and ids:
-        from rich.progress import Progress
+    failed: list[tuple[str, str]] = []
+    exported = 0
 
-        with Progress(console=_console(stderr=True), transient=True) as progress:
+    def export(sid: str) -> None:
+        nonlocal exported
+        try:
+            # One fsync of the directory at the end instead of two per file.
+            store.write_markdown_file(
+                sid, output_dir / f"{sid}.md", context=context, durable=False)
+            exported += 1
+        except SessionNotFound:
+            pass  # deleted since the listing: nothing to export
+        except CorruptStore as err:  # one damaged session does not stop the rest
+            failed.append((sid, str(err)))
+
+    if tty and ids:
+        from rich.progress import (
+            BarColumn,
+            MofNCompleteColumn,
+            Progress,
+            TextColumn,
+            TimeRemainingColumn,
+        )
+
+        columns = (TextColumn("Exporting"), BarColumn(), MofNCompleteColumn(),
+                   TimeRemainingColumn())
+        with Progress(*columns, console=_console(stderr=True), transient=True) as progress:
             task = progress.add_task("Exporting", total=len(ids))
             for sid in ids:
-                store.write_markdown_file(sid, output_dir / f"{sid}.md", context=context)
+                export(sid)
                 progress.advance(task)
     else:
         for sid in ids:
-            store.write_markdown_file(sid, output_dir / f"{sid}.md", context=context)
+            export(sid)
+    store.sync_exports(output_dir)
     if verbose:
-        _err(f"exported {len(ids)} sessions to {output_dir}")
+        _err(f"exported {exported} sessions to {output_dir}")
+    if failed:
+        for sid, why in failed:
+            _err(f"could not export {sid}: {why}")
+        raise typer.Exit(1)
 
 
 @app.command(epilog="Example: sessionctl delete 0626a978 1f2e3d4c --dry-run")
 def delete(
     session_ids: IdsArg,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ids, remove nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the ids, remove nothing.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
     """Delete sessions. Every id is checked first; nothing is removed if one is bad."""
@@ -375,12 +502,14 @@ def delete(
     "sessionctl cleanup --before 2026-06-01 --dry-run; sessionctl cleanup --empty"))
 def cleanup(
     older_than: Annotated[str | None, typer.Option(
-        "--older-than", metavar="AGE", help="Remove sessions idle longer than AGE (90m, 12h, 30d, 2w).")] = None,
+        "--older-than", metavar="AGE",
+        help="Remove sessions idle longer than AGE (90m, 12h, 30d, 2w).")] = None,
     before: Annotated[str | None, typer.Option(
         "--before", metavar="DATE", help="Remove sessions last updated before DATE.")] = None,
     empty: Annotated[bool, typer.Option(
         "--empty", help="Also remove sessions without user text idle for an hour.")] = False,
-    dry_run: Annotated[bool, typer.Option("--dry-run", help="Print the ids, remove nothing.")] = False,
+    dry_run: Annotated[bool, typer.Option(
+        "--dry-run", help="Print the ids, remove nothing.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print a JSON summary.")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
@@ -433,8 +562,10 @@ def resume(
         help="Agent command; {id}, {workspace}, {file} are replaced. "
              "Default: ggcode --resume {id}.")] = None,
     print_only: Annotated[bool, typer.Option("--print", help="Print the command instead.")] = False,
-    context: Annotated[bool, typer.Option("--context", help="Print the resume context as JSON.")] = False,
-    force: Annotated[bool, typer.Option("--force", help="Resume even if an agent holds it.")] = False,
+    context: Annotated[bool, typer.Option(
+        "--context", help="Print the resume context as JSON.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Resume even if an agent holds it.")] = False,
 ) -> None:
     """Hand a session back to the agent, in the session's workspace."""
     import shlex
@@ -444,9 +575,7 @@ def resume(
 
     store = _store()
     if session_id is None:
-        from .paths import current_workspace_path
-
-        here = current_workspace_path()
+        here = _here()
         mine = [i for i in store.list() if i.workspace == here]
         if not mine:
             raise SessionNotFound("", f"no session in this workspace ({here})")
@@ -470,7 +599,9 @@ def resume(
         raise UsageError(f"bad resume command {template!r}: {err}") from None
     if not words:
         raise UsageError("the resume command is empty")
-    values = {"{id}": sid, "{workspace}": ses.workspace, "{file}": str(store.dir / f"{sid}.jsonl")}
+    # Absolute: the command runs in the workspace, not where we were started.
+    file = os.path.abspath(store.dir / f"{sid}.jsonl")
+    values = {"{id}": sid, "{workspace}": ses.workspace, "{file}": file}
     argv = [_fill(w, values) for w in words]
     if print_only:
         sys.stdout.write(shlex.join(argv) + "\n")
@@ -482,8 +613,11 @@ def resume(
     cwd = ses.workspace or os.getcwd()
     if not os.path.isdir(cwd):
         raise StoreIOError(f"workspace {cwd} does not exist (use --print to see the command)")
-    exe = shutil.which(argv[0], path=os.environ.get("PATH")) if os.sep not in argv[0] else argv[0]
-    if exe is None or not os.access(exe, os.X_OK):
+    if os.sep in argv[0]:  # a path: relative to where the user typed it, not to cwd
+        exe: str | None = os.path.abspath(argv[0])
+    else:
+        exe = shutil.which(argv[0], path=os.environ.get("PATH"))
+    if exe is None or not os.path.isfile(exe) or not os.access(exe, os.X_OK):
         raise StoreIOError(f"cannot run {argv[0]}: command not found or not executable")
     sys.stdout.flush()
     sys.stderr.flush()
@@ -491,9 +625,11 @@ def resume(
 
 
 def _fill(word: str, values: dict[str, str]) -> str:
-    for key, value in values.items():
-        word = word.replace(key, value)
-    return word
+    """Replace the placeholders of one word in a single pass, so a value
+    that itself contains ``{id}`` (a workspace path) is never expanded."""
+    import re
+
+    return re.sub(r"\{(?:id|workspace|file)\}", lambda m: values[m.group(0)], word)
 
 
 def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
@@ -507,5 +643,11 @@ def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point."""
-    app()
+    """Console-script entry point (also ``python -m sessionctl``)."""
+    if "_SESSIONCTL_COMPLETE" in os.environ:
+        # click's completion protocol, for shells set up with typer's own
+        # scripts (the committed ones in completions/ use `list --ids`).
+        from typer._completion_classes import completion_init
+
+        completion_init()
+    app(prog_name="sessionctl")

@@ -93,11 +93,14 @@ def atomic_write(path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE) 
 
 
 @contextlib.contextmanager
-def atomic_writer(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
+def atomic_writer(
+    path: Path, *, mode: int = FILE_MODE, durable: bool = True
+) -> Iterator[BinaryIO]:
     """A file object whose content replaces ``path`` atomically on success.
 
     For output written piece by piece (a streamed export); on any error the
-    temp file is removed and ``path`` is untouched.
+    temp file is removed and ``path`` is untouched. ``durable=False`` skips
+    the fsyncs (a batch of exports syncs their directory once at the end).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
@@ -105,13 +108,15 @@ def atomic_writer(path: Path, *, mode: int = FILE_MODE) -> Iterator[BinaryIO]:
         with os.fdopen(fd, "wb", buffering=_CHUNK) as f:
             yield f
             f.flush()
-            _fsync(f.fileno())
+            if durable:
+                _fsync(f.fileno())
         _replace(tmp, path)
     except BaseException:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 def durable_append(path: Path, data: bytes, *, create: bool = True) -> bool:

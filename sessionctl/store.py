@@ -20,9 +20,9 @@ from typing import IO, Any, Protocol
 
 from . import fsio, locking
 from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
+from .export import export_pass
 from .ids import is_valid_id, new_id, resolve, validate_id
 from .index import FileKey, SummaryCache, make_entry, read_index, write_index
-from .export import export_pass
 from .markdown import CheckpointMark, ExportHeader, render_header, render_markdown
 from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
 from .paths import cache_dir, current_workspace_path, default_dir
@@ -111,7 +111,7 @@ class JSONLStore:
 
     def __init__(
         self, directory: str | os.PathLike[str], *, create: bool = True,
-        cache: Path | None | bool = True,
+        cache: Path | bool | None = True,
     ) -> None:
         self._dir = Path(directory)
         try:
@@ -275,17 +275,22 @@ class JSONLStore:
     def _refresh_index(
         self, index: dict[str, dict[str, JSON]] | None, infos: builtins.list[SessionInfo]
     ) -> None:
+        if index is not None and len(index) == len(infos) and all(
+            _entry_matches(index.get(i.id), i) for i in infos
+        ):
+            return  # the common case: checked field by field, nothing built
         wanted = {i.id: _entry(i, index.get(i.id) if index else None) for i in infos}
         if index is not None and index == wanted:
             return
         # A reader never waits for the index lock: if a writer holds it, the
         # index is being rewritten anyway.
-        with contextlib.suppress(OSError, SessionError):
-            with locking.file_lock(self._index_flock, timeout=0) as got:
-                if got:
-                    current = read_index(self._dir)
-                    order = list(current or {}) + [i for i in wanted if i not in (current or {})]
-                    write_index(self._dir, [wanted[i] for i in order if i in wanted])
+        with contextlib.suppress(OSError, SessionError), locking.file_lock(
+            self._index_flock, timeout=0
+        ) as got:
+            if got:
+                current = read_index(self._dir)
+                order = list(current or {}) + [i for i in wanted if i not in (current or {})]
+                write_index(self._dir, [wanted[i] for i in order if i in wanted])
 
     def _update_index(self, *, refresh: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         """Read-modify-write of ``index.json`` under ``index.json.flock``.
@@ -381,18 +386,48 @@ class JSONLStore:
             body.close()
 
     def write_markdown_file(
-        self, session_id: str, path: str | os.PathLike[str], *, context: bool = False
+        self, session_id: str, path: str | os.PathLike[str], *, context: bool = False,
+        durable: bool = True,
     ) -> None:
-        """Export to ``path`` atomically: the complete document or nothing."""
+        """Export to ``path``: the complete document or nothing.
+
+        A regular file is replaced atomically (through a symlink, which stays
+        a link); a device or a pipe (``/dev/stdout``) is written to, never
+        renamed over.
+        """
         target = Path(path)
         try:
-            with fsio.atomic_writer(target, mode=0o644) as raw:
+            st: os.stat_result | None = os.stat(target)
+        except FileNotFoundError:
+            st = None
+        except OSError as err:
+            raise StoreIOError(f"cannot write {target}: {err.strerror or err}", err) from err
+        try:
+            if st is not None and stat.S_ISDIR(st.st_mode):
+                raise StoreIOError(f"cannot write {target}: it is a directory")
+            if st is not None and not stat.S_ISREG(st.st_mode):
+                with open(target, "w", encoding="utf-8", newline="") as out:
+                    self.write_markdown(session_id, out, context=context)
+                return
+            real = Path(os.path.realpath(target))
+            with fsio.atomic_writer(real, mode=0o644, durable=durable) as raw:
                 out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 self.write_markdown(session_id, out, context=context)
                 out.flush()
                 out.detach()
+        except BrokenPipeError:
+            raise
         except OSError as err:
-            raise StoreIOError.wrap(f"write {target}", err) from err
+            raise StoreIOError(f"cannot write {target}: {err.strerror or err}", err) from err
+
+    @staticmethod
+    def sync_exports(directory: str | os.PathLike[str]) -> None:
+        """Make exports written with ``durable=False`` durable, all at once."""
+        try:
+            os.sync()  # the files' data; then their names
+            fsio.fsync_dir(Path(directory))
+        except OSError as err:
+            raise StoreIOError.wrap(f"sync {directory}", err) from err
 
     def in_use(self, session_id: str) -> int | None:
         """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
@@ -508,7 +543,9 @@ class JSONLStore:
         message.ensure_identity(now)
         self._append(session, [message_record(session.id, message)], now)
 
-    def append_checkpoint(self, session: Session, compacted: builtins.list[Message], tokens: int) -> None:
+    def append_checkpoint(
+        self, session: Session, compacted: builtins.list[Message], tokens: int
+    ) -> None:
         """Record a compaction (legacy form) on disk and in ``session``."""
         now = now_ns()
         cp = self._checkpoint(session, compacted, tokens, now)
@@ -525,7 +562,9 @@ class JSONLStore:
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
 
     @staticmethod
-    def _checkpoint(session: Session, compacted: builtins.list[Message], tokens: int, now: int) -> Checkpoint:
+    def _checkpoint(
+        session: Session, compacted: builtins.list[Message], tokens: int, now: int
+    ) -> Checkpoint:
         msgs = [Message.from_dict(m.to_dict()) for m in compacted]
         for m in msgs:
             if not m.id:
@@ -667,6 +706,24 @@ def _entry_time(entry: dict[str, JSON] | None, key: str) -> tuple[int, str] | No
     raw = entry.get(key)
     ns = parse_ns(raw)
     return (ns, raw) if ns is not None and isinstance(raw, str) else None
+
+
+def _entry_matches(entry: dict[str, JSON] | None, info: SessionInfo) -> bool:
+    """True when the index entry already says what the files say."""
+    if entry is None:
+        return False
+    g = entry.get
+    return (
+        g("updated_at") == info.updated[1]
+        and g("msg_count") == info.msg_count
+        and g("created_at") == info.created[1]
+        and g("title") == info.title
+        and (g("workspace") or "") == info.workspace
+        and (g("model") or "") == info.model
+        and (g("vendor") or "") == info.vendor
+        and (g("endpoint") or "") == info.endpoint
+        and (g("preview") or "") == info.preview
+    )
 
 
 def _entry(info: SessionInfo, base: dict[str, JSON] | None) -> dict[str, JSON]:

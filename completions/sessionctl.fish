@@ -1,0 +1,174 @@
+# fish completion for sessionctl: commands, options (paths where an option
+# takes one) and session ids. Ids come from the store at completion time:
+# `sessionctl [--dir D] list --ids --all`, so --dir on the command line and
+# $SESSIONCTL_DIR are honoured. A full id or the random hex part of an id can
+# be completed, as sessionctl accepts either prefix.
+#
+# The command and option lists below are static; tests/test_completions.py
+# fails when they drift from sessionctl/cli.py. Installation: see README.md.
+
+# Options that take a value, per command ("" = sessionctl itself).
+function __sessionctl_value_opts
+    switch "$argv[1]"
+        case ''
+            echo --dir
+        case list
+            echo --workspace --model --vendor --since --until -n --limit
+        case export-md
+            echo -o --output --output-dir
+        case cleanup
+            echo --older-than --before
+        case resume
+            echo --command
+    end
+end
+
+# Parse the tokens before the cursor. Prints three lines: the command (or
+# nothing), the --dir value (or nothing) and how many positional arguments
+# the command has so far.
+function __sessionctl_parse
+    set -l tokens (commandline -opc)
+    set -e tokens[1]
+    set -l cmd
+    set -l dir
+    set -l npos 0
+    set -l ddash
+    set -l value_opts (string split ' ' -- (__sessionctl_value_opts ''))
+    while set -q tokens[1]
+        set -l w $tokens[1]
+        set -e tokens[1]
+        if test -z "$ddash"; and string match -q -- '-*' $w
+            if test "$w" = --
+                set ddash 1
+            else if string match -q -- '--*=*' $w
+                if test -z "$cmd"; and string match -q -- '--dir=*' $w
+                    set dir (string replace -- '--dir=' '' $w)
+                end
+            else if contains -- $w $value_opts
+                if test -z "$cmd"; and test "$w" = --dir; and set -q tokens[1]
+                    set dir $tokens[1]
+                end
+                set -e tokens[1]
+            end
+        else if test -z "$cmd"
+            set cmd $w
+            set value_opts (string split ' ' -- (__sessionctl_value_opts $cmd))
+        else
+            set npos (math $npos + 1)
+        end
+    end
+    printf '%s\n' "$cmd" "$dir" $npos
+end
+
+# True when the command is not given yet.
+function __sessionctl_needs_command
+    set -l p (__sessionctl_parse)
+    test -z "$p[1]"
+end
+
+# True when the command is one of the arguments.
+function __sessionctl_using
+    set -l p (__sessionctl_parse)
+    contains -- "$p[1]" $argv
+end
+
+# True when a session id may come next.
+function __sessionctl_wants_id
+    set -l p (__sessionctl_parse)
+    switch "$p[1]"
+        case export-md delete
+            return 0
+        case show resume
+            test "$p[3]" -eq 0
+            return
+    end
+    return 1
+end
+
+# The session ids (and, for a non-empty prefix, the matching hex parts).
+function __sessionctl_ids
+    set -l p (__sessionctl_parse)
+    # commandline -o removes quotes but does not expand a leading ~
+    set -l dir (string replace -r -- '^~(?=/|$)' $HOME $p[2])
+    set -l cur (commandline -ct)
+    # an option, never an id (ids cannot start with -)
+    string match -q -- '-*' "$cur"; and return
+    set -l ids
+    if test -n "$dir"
+        set ids (command sessionctl --dir $dir list --ids --all 2>/dev/null)
+    else
+        set ids (command sessionctl list --ids --all 2>/dev/null)
+    end
+    for id in $ids
+        if string match -q -- "$cur*" $id
+            echo $id
+        else if test -n "$cur"
+            # [1] the whole id, [2] its hex part (when the id has that shape)
+            set -l m (string match -r -- '^[0-9]{8}-[0-9]{6}-([0-9a-f]{16})$' $id)
+            and string match -q -- "$cur*" $m[2]
+            and echo $m[2]
+        end
+    end
+end
+
+complete -c sessionctl -e
+complete -c sessionctl -f
+
+# sessionctl itself
+complete -c sessionctl -n __sessionctl_needs_command -l dir -x -a '(__fish_complete_directories)' -d 'Session store'
+complete -c sessionctl -n __sessionctl_needs_command -l version -d 'Show the version'
+complete -c sessionctl -s h -l help -d 'Show help and exit'
+complete -c sessionctl -n __sessionctl_needs_command -a list -d 'List sessions, newest first'
+complete -c sessionctl -n __sessionctl_needs_command -a show -d 'Show one session'
+complete -c sessionctl -n __sessionctl_needs_command -a export-md -d 'Export sessions as markdown'
+complete -c sessionctl -n __sessionctl_needs_command -a delete -d 'Delete sessions'
+complete -c sessionctl -n __sessionctl_needs_command -a cleanup -d 'Remove old sessions'
+complete -c sessionctl -n __sessionctl_needs_command -a resume -d 'Hand a session back to the agent'
+
+# session ids
+complete -c sessionctl -n __sessionctl_wants_id -a '(__sessionctl_ids)'
+
+# list
+complete -c sessionctl -n '__sessionctl_using list' -l workspace -x -a '(__fish_complete_directories)' -d 'Only sessions of this workspace'
+complete -c sessionctl -n '__sessionctl_using list' -l here -d 'Only sessions of the current directory'
+complete -c sessionctl -n '__sessionctl_using list' -l model -x -d 'Only this model (exact)'
+complete -c sessionctl -n '__sessionctl_using list' -l vendor -x -d 'Only this vendor (exact)'
+complete -c sessionctl -n '__sessionctl_using list' -l since -x -d 'Updated at or after DATE'
+complete -c sessionctl -n '__sessionctl_using list' -l until -x -d 'Updated before DATE'
+complete -c sessionctl -n '__sessionctl_using list' -s n -l limit -x -d 'At most N sessions'
+complete -c sessionctl -n '__sessionctl_using list' -s a -l all -d 'Include sessions without user text'
+complete -c sessionctl -n '__sessionctl_using list' -l json -d 'A JSON array'
+complete -c sessionctl -n '__sessionctl_using list' -l jsonl -d 'One JSON object per line'
+complete -c sessionctl -n '__sessionctl_using list' -l ids -d 'One id per line (for xargs)'
+
+# show
+complete -c sessionctl -n '__sessionctl_using show' -l json -d 'The loaded session as JSON'
+complete -c sessionctl -n '__sessionctl_using show' -l context -d 'Only what resume feeds the agent'
+complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output'
+complete -c sessionctl -n '__sessionctl_using show' -l no-pager -d 'Never use a pager'
+
+# export-md
+complete -c sessionctl -n '__sessionctl_using export-md' -s o -l output -r -F -d 'Write to FILE (atomically)'
+complete -c sessionctl -n '__sessionctl_using export-md' -l all -d 'Export every visible session'
+complete -c sessionctl -n '__sessionctl_using export-md' -l hidden -d 'With --all: also sessions without user text'
+complete -c sessionctl -n '__sessionctl_using export-md' -l output-dir -x -a '(__fish_complete_directories)' -d 'With --all: write DIR/<id>.md'
+complete -c sessionctl -n '__sessionctl_using export-md' -l context -d 'Only the resume context'
+
+# delete
+complete -c sessionctl -n '__sessionctl_using delete' -l dry-run -d 'Print the ids, remove nothing'
+
+# cleanup
+complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90m, 12h, 30d, 2w)'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l before -x -d 'Remove sessions last updated before DATE'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l empty -d 'Also remove sessions without user text idle for an hour'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l dry-run -d 'Print the ids, remove nothing'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l json -d 'Print a JSON summary'
+
+# resume
+complete -c sessionctl -n '__sessionctl_using resume' -l command -x -d 'Agent command; {id}, {workspace}, {file} are replaced'
+complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print the command instead'
+complete -c sessionctl -n '__sessionctl_using resume' -l context -d 'Print the resume context as JSON'
+complete -c sessionctl -n '__sessionctl_using resume' -l force -d 'Resume even if an agent holds it'
+
+# --verbose, on the commands that have it
+complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup' -s v -l verbose -d 'Say more on stderr'

@@ -1,0 +1,156 @@
+"""Shared fixtures: an isolated environment and writable copies of the
+reference stores in ``tests/fixtures/`` (the tests never read ../shared)."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Callable, Iterator
+from contextlib import AbstractContextManager, contextmanager
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from sessionctl import JSONLStore
+
+FIXTURES = Path(__file__).parent / "fixtures"
+V1333 = FIXTURES / "ggcode-v1.3.33"
+V13216 = FIXTURES / "ggcode-v1.3.216"
+
+#: Every file of a copied fixture store gets this mtime (2026-11-24T14:54:44Z,
+#: just after the reference wrote the v1.3.33 store), so tests that fall
+#: back to a file's mtime do not depend on when the copy was made.
+FIXTURE_MTIME_NS = 1795532084 * 10**9
+
+
+@pytest.fixture(autouse=True)
+def _isolated_env(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Never touch the real user cache, home or store."""
+    base = tmp_path_factory.mktemp("env")
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(base / "cache"))
+    monkeypatch.setenv("HOME", str(base / "home"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(base / "xdg-cache"))
+    monkeypatch.delenv("SESSIONCTL_DIR", raising=False)
+
+
+@pytest.fixture
+def fast_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Skip the fsyncs (4 ms each here) in tests about content, not
+    durability: the writes, renames and their order are unchanged. Opt in
+    with ``pytestmark = pytest.mark.usefixtures("fast_fsync")``."""
+    import sessionctl.fsio
+
+    monkeypatch.setattr(sessionctl.fsio, "_fsync", lambda fd: None)
+
+
+def copy_store(src: Path, dst: Path, *, mtime_ns: int = FIXTURE_MTIME_NS) -> Path:
+    """Copy a fixture's ``sessions/`` to ``dst``: writable (0600 files, 0700
+    dir, as a real store) and with a fixed mtime on every file."""
+    shutil.copytree(src, dst)
+    os.chmod(dst, 0o700)
+    for p in dst.iterdir():
+        os.chmod(p, 0o600)
+        os.utime(p, ns=(mtime_ns, mtime_ns))
+    return dst
+
+
+@pytest.fixture
+def dir33(tmp_path: Path) -> Path:
+    """A writable copy of the v1.3.33 reference store."""
+    return copy_store(V1333 / "sessions", tmp_path / "store33")
+
+
+@pytest.fixture
+def dir216(tmp_path: Path) -> Path:
+    """A writable copy of the v1.3.216 reference store."""
+    return copy_store(V13216 / "sessions", tmp_path / "store216")
+
+
+@pytest.fixture
+def store33(dir33: Path) -> JSONLStore:
+    return JSONLStore(dir33)
+
+
+@pytest.fixture
+def store216(dir216: Path) -> JSONLStore:
+    return JSONLStore(dir216)
+
+
+@pytest.fixture
+def empty_store(tmp_path: Path) -> JSONLStore:
+    return JSONLStore(tmp_path / "store")
+
+
+def load_expected33(name: str) -> Any:
+    """A file of ``ggcode-v1.3.33/expected/`` (``load/<id>.json``, ``list.json``...)."""
+    return json.loads((V1333 / "expected" / name).read_text(encoding="utf-8"))
+
+
+def load_expected216() -> Any:
+    return json.loads((V13216 / "expected.json").read_text(encoding="utf-8"))
+
+
+def read_records(path: Path) -> list[Any]:
+    """Every line of ``path`` that is a JSON value (objects and others), in order."""
+    out = []
+    for line in path.read_bytes().splitlines():
+        if not line.strip():
+            continue
+        try:
+            out.append(json.loads(line.decode("utf-8", "surrogateescape")))
+        except ValueError:
+            continue
+    return out
+
+
+def write_lines(path: Path, *records: Any, raw: bytes = b"") -> Path:
+    """Write records as JSON lines (then ``raw`` bytes) to ``path``, 0600."""
+    data = b"".join(
+        (r if isinstance(r, bytes) else json.dumps(r, ensure_ascii=False).encode()) + b"\n"
+        for r in records
+    )
+    path.write_bytes(data + raw)
+    os.chmod(path, 0o600)
+    return path
+
+
+_HOLDER = r"""
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+os.ftruncate(fd, 0)
+os.write(fd, str(os.getpid()).encode())
+sys.stdout.write("ready\n")
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+@contextmanager
+def hold_lock(path: Path) -> Iterator[int]:
+    """Another process holds ``path`` (an ``<id>.lock``) the way an agent
+    does: flock(LOCK_EX), its PID written without a newline. Yields the PID."""
+    proc = subprocess.Popen(
+        [sys.executable, "-c", _HOLDER, str(path)],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "ready"
+        yield proc.pid
+    finally:
+        assert proc.stdin is not None
+        proc.stdin.close()
+        proc.wait(timeout=10)
+
+
+@pytest.fixture
+def lock_holder() -> Callable[[Path], AbstractContextManager[int]]:
+    """``with lock_holder(store.dir / f"{sid}.lock") as pid: ...``"""
+    return hold_lock

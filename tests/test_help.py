@@ -1,0 +1,93 @@
+"""``--help`` (with examples) for the tool and each command, ``--version``,
+and what bad invocations print (SPEC §3: help with examples; usage errors
+exit 2 with one ``sessionctl: ...`` line)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from cli_helpers import ANSI, invoke, run
+
+from sessionctl import __version__
+
+COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume"]
+
+#: Every option SPEC §3/§5/§7 names, per command.
+OPTIONS = {
+    "list": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--limit",
+             "-n", "--all", "--json", "--jsonl", "--ids", "--verbose"],
+    "show": ["--json", "--context", "--full", "--no-pager"],
+    "export-md": ["--output", "-o", "--all", "--hidden", "--output-dir", "--context"],
+    "delete": ["--dry-run", "--verbose"],
+    "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose"],
+    "resume": ["--command", "--print", "--context", "--force", "SESSIONCTL_RESUME_COMMAND"],
+}
+
+
+def test_root_help_lists_commands_and_examples() -> None:
+    out = invoke("--help").stdout
+    assert out.startswith("Usage: sessionctl ")
+    assert "Example" in out
+    assert "sessionctl list --here" in out and "cleanup --older-than 30d" in out
+    for cmd in COMMANDS:
+        assert re.search(rf"^\s+{cmd}\s", out, re.M), cmd
+    for opt in ("--dir", "--version", "--help", "SESSIONCTL_DIR"):
+        assert opt in out
+    assert invoke("-h").stdout == out
+
+
+@pytest.mark.parametrize("cmd", COMMANDS)
+def test_each_command_help_has_an_example_and_its_options(cmd: str) -> None:
+    r = invoke(cmd, "--help")
+    assert r.stderr == ""
+    out = r.stdout
+    assert out.startswith(f"Usage: sessionctl {cmd} ")
+    assert "Example" in out
+    assert f"sessionctl {cmd}" in out.split("Example", 1)[1]
+    for opt in OPTIONS[cmd]:
+        assert opt in out, (cmd, opt)
+    assert not ANSI.search(out)
+    assert invoke(cmd, "-h").stdout == out
+
+
+def test_help_needs_no_store(tmp_path: object) -> None:
+    invoke("--dir", "/nonexistent/store", "list", "--help")
+
+
+def test_version() -> None:
+    assert invoke("--version").stdout == f"sessionctl {__version__}\n"
+    # eager: works before a command and without a store
+    assert invoke("--dir", "/nonexistent", "--version").stdout == f"sessionctl {__version__}\n"
+
+
+def test_no_arguments_prints_usage_exit_2() -> None:
+    r = invoke(code=2, check=False)
+    assert r.stdout == ""
+    assert r.stderr.startswith("Usage: sessionctl ")
+    assert "Commands:" in r.stderr and "sessionctl: " not in r.stderr
+
+
+@pytest.mark.parametrize(("args", "message"), [
+    (["nosuchcommand"], "No such command"),
+    (["--bogus"], "No such option"),
+    (["list", "--bogus"], "No such option"),
+    (["show"], "Missing argument"),
+    (["delete"], "Missing argument"),
+    (["show", "a", "b"], "unexpected extra argument"),
+    (["cleanup", "--older-than"], "requires an argument"),
+    (["list", "--limit", "x"], "'x'"),
+])
+def test_usage_errors_exit_2_with_a_hint(args: list[str], message: str) -> None:
+    r = invoke(*args, code=2)
+    assert r.stdout == ""
+    first, *rest = r.stderr.splitlines()
+    assert first.startswith("sessionctl: ") and message.lower() in first.lower()
+    assert rest and rest[-1].startswith("Try 'sessionctl")
+    assert rest[-1].endswith("--help' for help.")
+
+
+def test_subprocess_calls_itself_sessionctl() -> None:
+    # `python -m sessionctl`, not "python -m sessionctl", in usage lines
+    r = run(code=2, check=False)
+    assert r.stderr.startswith("Usage: sessionctl ")
