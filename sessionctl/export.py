@@ -61,12 +61,13 @@ class SpooledExport:
         msg = Message._wrap(message)
         if msg is None:  # pragma: no cover - summarize checked it
             return
-        mid = msg.id
-        if mid:
+        mid = message.get("id")
+        if mid and isinstance(mid, str):
             self._ids.setdefault(mid, index)
-            texts = msg.texts()
-            if texts and texts[0].startswith("[Previous conversation summary]"):
-                self._summaries[mid] = msg
+            if message.get("role") == "system":
+                texts = msg.texts()
+                if texts and texts[0].startswith("[Previous conversation summary]"):
+                    self._summaries[mid] = msg
         start, end = self._emit(msg)
         self._starts.append(start)
         self._ends.append(end)

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import hashlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -29,6 +30,8 @@ JSON = Any
 INDEX_NAME = "index.json"
 _ENTRY_ORDER = ("id", "title", "preview", "created_at", "updated_at", "msg_count",
                 "workspace", "vendor", "endpoint", "model")
+#: Files modified this recently are not cached (see SummaryCache.flush).
+_RACY_NS = 3 * 10**9
 _OMIT_EMPTY = ("preview", "workspace", "vendor", "endpoint", "model")
 
 
@@ -145,10 +148,18 @@ class SummaryCache:
     def flush(self, store_dir: Path) -> None:
         if not self._dirty or self._path is None:
             return
+        # "Racily clean" files (modified within the last seconds, as git
+        # calls them) are not persisted: a same-size rewrite in the same
+        # clock tick would keep their (size, mtime, inode) and look unchanged.
+        recent = time.time_ns() - _RACY_NS
         files = {
-            sid: [k.size, k.mtime_ns, k.ino, s.to_json()] for sid, (k, s) in self._entries.items()
+            sid: [k.size, k.mtime_ns, k.ino, s.to_json()]
+            for sid, (k, s) in self._entries.items() if k.mtime_ns < recent
         }
-        data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
+        try:
+            data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
+        except TypeError:
+            return  # e.g. a store path that is not UTF-8: the cache only costs speed
         with contextlib.suppress(OSError):
             ensure_dir(self._path.parent)
             atomic_write(self._path, [data])

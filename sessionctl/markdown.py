@@ -214,32 +214,38 @@ def _write_message(message: Message, level: str, write: Write) -> None:
 
 
 def _write_block(block: ContentBlock, write: Write) -> None:
-    kind = block.type
+    # The hot path of an export: read the block's JSON object directly
+    # rather than through the typed properties.
+    d = block._raw
+    kind = d.get("type")
     if kind == "text":
-        write(_clean(block.text))
+        text = d.get("text")
+        write(_clean(text) if isinstance(text, str) else "")
         write("\n\n")
     elif kind == "tool_use":
         write(f"**Tool Call:** {_code_span(block.tool_name)}\n")
         # Absent input: no json block (as the reference); JSON null: "null".
-        if "input" in block.to_dict():
-            _write_fenced(_json(block.input), write, info="json")
+        if "input" in d:
+            _write_fenced(_json(d["input"]), write, info="json")
         write("\n")
     elif kind == "tool_result":
-        write(f"**Tool Result** (error={'true' if block.is_error else 'false'}):\n")
+        write(f"**Tool Result** (error={'true' if d.get('is_error') is True else 'false'}):\n")
         _write_fenced(_clean(block.output), write)
         write("\n")
     elif kind == "image" and (block.image_data or block.image_mime or not block.images):
         write(_image_placeholder(block.image_mime, block.image_data))
     # thinking, redacted_thinking, reasoning, unknown types: nothing, as the reference.
-    for image in block.images:
-        if isinstance(image, dict):
-            mime, data = image.get("mime"), image.get("base64")
-            write(
-                _image_placeholder(
-                    mime if isinstance(mime, str) else "",
-                    data if isinstance(data, str) else "",
+    images = d.get("images")
+    if images and isinstance(images, list):
+        for image in images:
+            if isinstance(image, dict):
+                mime, data = image.get("mime"), image.get("base64")
+                write(
+                    _image_placeholder(
+                        mime if isinstance(mime, str) else "",
+                        data if isinstance(data, str) else "",
+                    )
                 )
-            )
 
 
 # -- fences and spans ---------------------------------------------------------

@@ -9,12 +9,15 @@ reads as unset but is still written back unchanged.
 
 from __future__ import annotations
 
+import contextlib
+import gc
 import uuid
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
-from .text import derive_title, is_blank
+from .text import is_blank
 from .times import format_ns, from_datetime, parse_ns, to_datetime
 
 __all__ = [
@@ -42,6 +45,34 @@ _BLOCK_FIELDS = (
     "thinking_signature",
     "thinking_data",
 )
+
+
+@contextlib.contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many objects.
+
+    Reading a 100 MB session creates millions of dicts that all stay alive;
+    each automatic collection walks all of them again, which made loading
+    several times slower than parsing. These objects form no cycles.
+    """
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            # Without this, the first collection after re-enabling walks every
+            # object made meanwhile, which is the cost we avoid. freeze() then
+            # unfreeze() moves them straight into the oldest generation, where
+            # only the (rare) full collections look at them: cycles anywhere
+            # in the program stay collectable.
+            gc.freeze()
+            gc.unfreeze()
+            gc.enable()
+
+
+# Record keys that are not "record fields" of the message they carry.
+_RECORD_OWN = ("type", "session_id", "message")
 
 
 def _str(raw: dict[str, JSON], key: str) -> str:
@@ -166,12 +197,17 @@ class Message:
     ``record_fields`` holds the record-level fields that travel with the
     message on disk (``timestamp``, ``token_usage``, ...), so they survive a
     round trip too.
+
+    A message read from a file wraps the parsed objects as they are: the
+    ``content`` blocks and ``record_fields`` are only built when first used,
+    so loading 100,000 messages costs little more than parsing them.
     """
 
-    __slots__ = ("_raw", "content", "record_fields")
+    __slots__ = ("_content", "_raw", "_rec", "_rf")
     _raw: dict[str, JSON]
-    content: list[ContentBlock]
-    record_fields: dict[str, JSON]
+    _content: list[ContentBlock] | None
+    _rf: dict[str, JSON] | None
+    _rec: dict[str, JSON] | None
 
     def __init__(
         self,
@@ -184,10 +220,11 @@ class Message:
         self._raw = {"role": role, "content": None}
         if id is not None:
             self._raw = {"id": id, "role": role, "content": None}
-        self.content = list(content or [])
-        self.record_fields = {}
+        self._content = list(content or [])
+        self._rec = None
+        self._rf = {}
         if timestamp is not None:
-            self.record_fields["timestamp"] = timestamp
+            self._rf["timestamp"] = timestamp
 
     @classmethod
     def text_message(cls, role: str, text: str) -> Message:
@@ -200,39 +237,72 @@ class Message:
         msg = cls._wrap(dict(d))
         if msg is None:
             raise ValueError("not a message object: needs a string role and a list of blocks")
-        msg.content = [ContentBlock.from_dict(b._raw) for b in msg.content]
+        msg._content = [ContentBlock.from_dict(b._raw) for b in msg.content]
         return msg
 
     @classmethod
-    def _wrap(cls, d: object, record_fields: dict[str, JSON] | None = None) -> Message | None:
-        """Wrap a parsed object without copying; ``None`` if it is no message."""
+    def _wrap(cls, d: object, record: dict[str, JSON] | None = None) -> Message | None:
+        """Wrap a parsed object without copying; ``None`` if it is no message.
+
+        ``record`` is the record it came from (its other fields become
+        ``record_fields`` when asked for).
+        """
         if not isinstance(d, dict) or not isinstance(d.get("role"), str):
             return None
         content = d.get("content")
-        blocks: list[ContentBlock] = []
         if content is not None:
             if not isinstance(content, list):
                 return None
-            new = ContentBlock.__new__
             for b in content:
                 if not isinstance(b, dict):
                     return None
-                block = new(ContentBlock)
-                block._raw = b
-                blocks.append(block)
         mid = d.get("id")
         if mid is not None and not isinstance(mid, str):
             return None
         obj = cls.__new__(cls)
         obj._raw = d
-        obj.content = blocks
-        obj.record_fields = record_fields if record_fields is not None else {}
+        obj._content = None
+        obj._rec = record
+        obj._rf = None if record is not None else {}
         return obj
+
+    @property
+    def content(self) -> list[ContentBlock]:
+        """The message's blocks (a list you may change)."""
+        if self._content is None:
+            raw = self._raw.get("content") or []
+            new = ContentBlock.__new__
+            blocks = []
+            for b in raw:
+                block = new(ContentBlock)
+                block._raw = b
+                blocks.append(block)
+            self._content = blocks
+        return self._content
+
+    @content.setter
+    def content(self, value: list[ContentBlock]) -> None:
+        self._content = value
+
+    @property
+    def record_fields(self) -> dict[str, JSON]:
+        """Record-level fields kept with the message (a dict you may change)."""
+        if self._rf is None:
+            rec = self._rec or {}
+            self._rf = {k: v for k, v in rec.items() if k not in _RECORD_OWN}
+        return self._rf
+
+    @record_fields.setter
+    def record_fields(self, value: dict[str, JSON]) -> None:
+        self._rf = value
 
     def to_dict(self) -> dict[str, JSON]:
         """The on-disk message object (``{"id"?, "role", "content", ...}``)."""
         d = dict(self._raw)
-        d["content"] = [b._raw for b in self.content]
+        if self._content is None:
+            d["content"] = list(d.get("content") or [])
+        else:
+            d["content"] = [b._raw for b in self._content]
         return d
 
     @property
@@ -257,7 +327,8 @@ class Message:
     @property
     def timestamp(self) -> str:
         """The record-level ``timestamp`` (RFC 3339) or ``""``."""
-        v = self.record_fields.get("timestamp")
+        fields = self._rf if self._rf is not None else self._rec or {}
+        v = fields.get("timestamp")
         return v if isinstance(v, str) else ""
 
     @property
@@ -267,7 +338,14 @@ class Message:
 
     def texts(self) -> list[str]:
         """The text of every ``text`` block, in order."""
-        return [b.text for b in self.content if b.type == "text"]
+        if self._content is None:
+            out = []
+            for b in self._raw.get("content") or ():
+                if b.get("type") == "text":
+                    t = b.get("text")
+                    out.append(t if isinstance(t, str) else "")
+            return out
+        return [b.text for b in self._content if b.type == "text"]
 
     def ensure_identity(self, now: int) -> None:
         """Give the message an id and a timestamp if it lacks them (SPEC §6)."""
@@ -481,18 +559,28 @@ class Session:
 
     def checkpoint_summaries(self) -> list[dict[str, int]]:
         """``[{"after_message", "tokens", "messages"}]`` for each usable checkpoint."""
+        ids = _id_index(self.messages)
         out = []
         for i, cp in enumerate(self.checkpoints):
-            ctx = context_of(self.messages[: cp.after_message], self.checkpoints[: i + 1])
             if cp.is_legacy and not cp.messages:
                 continue
-            if not cp.is_legacy and not _find(self.messages, cp.summary_msg_id):
+            if not cp.is_legacy and ids.get(cp.summary_msg_id) is None:
                 continue
-            out.append({"after_message": cp.after_message, "tokens": cp.tokens, "messages": len(ctx)})
+            limit = cp.after_message
+            found, start, s = _resume_point(self.checkpoints[: i + 1], ids, limit)
+            if found is None:
+                n = limit
+            else:
+                n = (1 if s is not None else len(found.messages or ())) + max(0, limit - start)
+            out.append({"after_message": limit, "tokens": cp.tokens, "messages": n})
         return out
 
     def to_dict(self) -> dict[str, JSON]:
         """The loaded session as ``show --json`` prints it (SPEC §5)."""
+        with gc_paused():
+            return self._to_dict()
+
+    def _to_dict(self) -> dict[str, JSON]:
         return {
             "id": self.id,
             "title": self.title,
@@ -513,9 +601,14 @@ class Session:
 
     @classmethod
     def from_dict(cls, d: dict[str, JSON]) -> Session:
-        """Rebuild what :meth:`to_dict` shows (checkpoints become legacy ones)."""
+        """Rebuild what :meth:`to_dict` shows (checkpoints become legacy ones).
+
+        Raises ``ValueError`` when ``d`` is not a session object.
+        """
+        if not isinstance(d, dict) or not isinstance(d.get("id"), str):
+            raise ValueError("not a session object: needs a string id")
         ses = cls(
-            str(d["id"]),
+            d["id"],
             title=str(d.get("title") or ""),
             workspace=str(d.get("workspace") or ""),
             vendor=str(d.get("vendor") or ""),
@@ -549,13 +642,34 @@ class Session:
         return f"Session(id={self.id!r}, title={self.title!r}, messages={len(self.messages)})"
 
 
-def _find(messages: list[Message], msg_id: str) -> int | None:
-    if not msg_id:
-        return None
+def _id_index(messages: list[Message]) -> dict[str, int]:
+    """Message id -> index of its first occurrence (one pass, not one per lookup)."""
+    ids: dict[str, int] = {}
     for i, m in enumerate(messages):
-        if m.id == msg_id:
-            return i
-    return None
+        mid = m._raw.get("id")
+        if isinstance(mid, str) and mid and mid not in ids:
+            ids[mid] = i
+    return ids
+
+
+def _resume_point(
+    checkpoints: list[Checkpoint], ids: dict[str, int], limit: int
+) -> tuple[Checkpoint | None, int, int | None]:
+    """The last usable checkpoint among the first ``limit`` messages: (it,
+    index of the first message after it, index of its summary message)."""
+    for cp in reversed(checkpoints):
+        if cp.is_legacy:
+            if cp.messages:
+                return cp, cp.after_message, None
+            continue
+        s = ids.get(cp.summary_msg_id) if cp.summary_msg_id else None
+        if s is None or s >= limit:
+            continue
+        last = ids.get(cp.last_msg_id) if cp.last_msg_id else None
+        if last is not None and last >= limit:
+            last = None
+        return cp, (last + 1 if last is not None and last > s else s + 1), s
+    return None, 0, None
 
 
 def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[Message]:
@@ -564,18 +678,14 @@ def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[M
     A legacy checkpoint with no messages, or a v1.3.2xx one whose summary is
     not in the history, is skipped (SPEC §6), as the agent skips it.
     """
-    for cp in reversed(checkpoints):
-        if cp.is_legacy:
-            if not cp.messages:
-                continue
-            return list(cp.messages) + messages[cp.after_message :]
-        s = _find(messages, cp.summary_msg_id)
-        if s is None:
-            continue
-        last = _find(messages, cp.last_msg_id)
-        start = last + 1 if last is not None and last > s else s + 1
-        return [messages[s], *messages[start:]]
-    return list(messages)
+    if not checkpoints:
+        return list(messages)
+    found, start, s = _resume_point(checkpoints, _id_index(messages), len(messages))
+    if found is None:
+        return list(messages)
+    if s is None:
+        return list(found.messages or ()) + messages[start:]
+    return [messages[s], *messages[start:]]
 
 
 @dataclass(frozen=True)

@@ -40,12 +40,29 @@ def normalize_workspace_path(path: str) -> str:
         except OSError:
             resolved = None
         if resolved is not None:
-            if not os.path.isabs(trimmed):
-                rel = os.path.relpath(resolved)
-                if not rel.startswith(".."):
-                    return _clean(rel)
+            if not os.path.isabs(trimmed) and not _meets_absolute_link(trimmed):
+                return _clean(os.path.relpath(resolved))
             return _clean(resolved)
     return _clean(os.path.abspath(trimmed))
+
+
+def _meets_absolute_link(path: str) -> bool:
+    """Whether resolving relative ``path`` follows a link to an absolute target
+    (Go's EvalSymlinks then returns an absolute path)."""
+    todo = [c for c in path.split("/") if c]
+    cur = ""
+    seen = 0
+    while todo and seen < 255:
+        part = todo.pop(0)
+        cur = os.path.join(cur, part) if cur else part
+        if os.path.islink(cur):
+            seen += 1
+            target = os.readlink(cur)
+            if os.path.isabs(target):
+                return True
+            cur = os.path.dirname(cur)
+            todo = [c for c in target.split("/") if c] + todo
+    return False
 
 
 def _clean(p: str) -> str:

@@ -10,13 +10,17 @@ writes back what it read.
 from __future__ import annotations
 
 import json
+import math
+import re
+import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import orjson
 
-from .models import Checkpoint, Message, Session, TunnelEvent
+from .errors import CorruptStore
+from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused
 from .text import derive_title, is_blank
 from .times import ZERO_TIME, parse_ns
 
@@ -37,23 +41,100 @@ _STICKY = ("workspace", "permission_mode", "sidebar_visible", "context_window", 
 _META_STR = ("title", "workspace", "vendor", "endpoint", "model", "preview")
 
 
-def loads_line(line: bytes) -> dict[str, JSON] | None:
+def loads_line(line: bytes, *, exact: bool = False) -> dict[str, JSON] | None:
     """Parse one line; ``None`` for blank, malformed or non-object lines.
 
-    orjson refuses integers over 64 bits and invalid UTF-8; the standard
-    library takes both (bytes kept via ``surrogateescape``), so such records
-    are kept rather than lost on the next save.
+    orjson refuses invalid UTF-8, lone surrogate escapes and nesting deeper
+    than 1024; the standard library then reads the line the way the
+    reference does (invalid bytes and lone surrogates become U+FFFD, so no
+    string ever holds a surrogate that cannot be written back as UTF-8).
+    ``NaN``/``Infinity`` and lines too deep to read are malformed.
+
+    orjson reads integers beyond 64 bits as floats; with ``exact`` (the
+    load -> save path) a line holding such a number is read by the
+    standard library instead, so the number is written back unchanged.
     """
-    try:
-        obj = orjson.loads(line)
-    except orjson.JSONDecodeError:
-        if not line.strip():
-            return None
+    obj = None
+    if exact and _has_long_digits(line):
+        obj = _std_loads(line)
+    if obj is None:
         try:
-            obj = json.loads(line.decode("utf-8", "surrogateescape"))
-        except ValueError:
-            return None
+            obj = orjson.loads(line)
+        except orjson.JSONDecodeError:
+            obj = None if not line.strip() else _std_loads(line)
     return obj if isinstance(obj, dict) else None
+
+
+# Digits -> "0", everything else -> "x": a run of 19 digits is then a plain
+# substring search (a regex over every line of a 100 MB file costs seconds).
+_DIGIT_MAP = bytes(0x30 if 0x30 <= c <= 0x39 else 0x78 for c in range(256))
+_NINETEEN = b"0" * 19
+
+
+def _has_long_digits(line: bytes) -> bool:
+    """True when ``line`` holds a run of 19+ digits (a number beyond 64 bits?)."""
+    return _NINETEEN in line.translate(_DIGIT_MAP)
+
+
+def _reject_constant(name: str) -> Any:
+    raise ValueError(f"not JSON: {name}")
+
+
+def _finite_float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise ValueError(f"number out of range: {text}")
+    return value
+
+
+def _std_loads(line: bytes) -> JSON:
+    """The standard library's reading of a line orjson refused (or ``None``)."""
+    try:
+        obj = json.loads(
+            line.decode("utf-8", "replace"),
+            parse_constant=_reject_constant, parse_float=_finite_float,
+        )
+    except (ValueError, RecursionError):
+        return None
+    return _scrub(obj)
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _fix(s: str) -> str:
+    return _SURROGATE.sub("\ufffd", s)
+
+
+def _scrub(obj: JSON) -> JSON:
+    """Replace lone surrogates (from ``\\ud800`` escapes) with U+FFFD, as
+    Go's decoder does; iterative, since the object may be deep."""
+    if isinstance(obj, str):
+        return _fix(obj)
+    if not isinstance(obj, (dict, list)):
+        return obj
+    stack: list[JSON] = [obj]
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            for k in list(node):
+                v = node[k]
+                if isinstance(v, str):
+                    v = _fix(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+                if isinstance(k, str) and _fix(k) != k:
+                    del node[k]
+                    node[_fix(k)] = v
+                else:
+                    node[k] = v
+        else:
+            for i, v in enumerate(node):
+                if isinstance(v, str):
+                    node[i] = _fix(v)
+                elif isinstance(v, (dict, list)):
+                    stack.append(v)
+    return obj
 
 
 def dumps_line(record: dict[str, JSON]) -> bytes:
@@ -61,9 +142,24 @@ def dumps_line(record: dict[str, JSON]) -> bytes:
     try:
         return orjson.dumps(record, option=orjson.OPT_APPEND_NEWLINE)
     except TypeError:
-        # Values orjson cannot write (huge integers, lone surrogates from
-        # invalid UTF-8): the standard library writes them as valid JSON.
-        return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
+        pass
+    # What orjson cannot write (integers beyond 64 bits, nesting deeper than
+    # 254): the standard library writes it as valid JSON.
+    try:
+        return _std_dumps(record)
+    except RecursionError:
+        limit = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(limit, 20_000))
+        try:
+            return _std_dumps(record)
+        except RecursionError:
+            raise CorruptStore("a record is nested too deeply to write") from None
+        finally:
+            sys.setrecursionlimit(limit)
+
+
+def _std_dumps(record: dict[str, JSON]) -> bytes:
+    return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
 
 
 @dataclass
@@ -92,29 +188,39 @@ class MetaFold:
             if key not in _META_STR and rec.get(key) not in (None, "", 0, False):
                 self.fields[key] = rec[key]
         self.tunnel_events_complete = rec.get("tunnel_events_complete") is True
+        # A meta with zero times counts as having none (SPEC §5); parsing
+        # waits until the end (a long session has thousands of metas).
         c, u = rec.get("created_at"), rec.get("updated_at")
-        cn, un = parse_ns(c), parse_ns(u)
-        # A meta with zero times counts as having none (SPEC §5).
-        self.meta_created = (cn, c) if cn is not None and isinstance(c, str) else self.meta_created
-        self.meta_updated = (un, u) if un is not None and isinstance(u, str) else self.meta_updated
+        if isinstance(c, str) and c and c != ZERO_TIME:
+            self._raw_created.append(c)
+        if isinstance(u, str) and u and u != ZERO_TIME:
+            self._raw_updated.append(u)
 
     def timestamp(self, rec: dict[str, JSON]) -> None:
         ts = rec.get("timestamp")
         # Hot path (every record): only strings that can be times are kept
-        # here; parsing waits until the first and last are known.
+        # here; parsing waits until the end, and then only until the first
+        # and the last *valid* ones are found (a bad one must not hide them).
         if isinstance(ts, str) and ts and ts != ZERO_TIME:
-            if self._first_raw is None:
-                self._first_raw = ts
-            self._last_raw = ts
+            self._raw_ts.append(ts)
 
-    _first_raw: str | None = None
-    _last_raw: str | None = None
+    _raw_ts: list[str] = field(default_factory=list)
+    _raw_created: list[str] = field(default_factory=list)
+    _raw_updated: list[str] = field(default_factory=list)
 
     def _resolve(self) -> None:
-        for attr, raw in (("first_ts", self._first_raw), ("last_ts", self._last_raw)):
-            ns = parse_ns(raw)
-            if ns is not None and raw is not None:
-                setattr(self, attr, (ns, raw))
+        raws = self._raw_ts
+        for attr, order in (
+            ("first_ts", raws),
+            ("last_ts", reversed(raws)),
+            ("meta_created", reversed(self._raw_created)),
+            ("meta_updated", reversed(self._raw_updated)),
+        ):
+            for raw in order:
+                ns = parse_ns(raw)
+                if ns is not None:
+                    setattr(self, attr, (ns, raw))
+                    break
 
     def times(self) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
         """(created, updated) from the file alone (SPEC §7); ``None`` when unknown."""
@@ -157,18 +263,23 @@ def _user_text(message: JSON) -> str:
 
 def fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     """Build a :class:`Session` from a file's lines (times left to the caller)."""
+    with gc_paused():
+        return _fold(session_id, lines)
+
+
+def _fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     ses = Session(session_id)
     mf = MetaFold()
     layout = ses._layout
     seen_ids: set[str] = set()
     messages = ses.messages
     for line in lines:
-        rec = loads_line(line)
+        rec = loads_line(line, exact=True)
         if rec is None:
             continue
         rtype = rec.get("type")
         if rtype == "message":
-            msg = Message._wrap(rec.get("message"), _record_fields(rec))
+            msg = Message._wrap(rec.get("message"), rec)
             if msg is not None:
                 mid = msg.id
                 if mid and mid in seen_ids:
@@ -227,6 +338,8 @@ def _checkpoint(rec: dict[str, JSON], after: int) -> Checkpoint | None:
     tokens = rec.get("checkpoint_tokens")
     tokens = tokens if isinstance(tokens, int) and not isinstance(tokens, bool) else 0
     cm = rec.get("checkpoint_messages")
+    if "checkpoint_messages" in rec and not isinstance(cm, list):
+        return None  # malformed: kept verbatim as an unknown record
     if isinstance(cm, list):
         msgs = [Message._wrap(m) for m in cm]
         if any(m is None for m in msgs):
@@ -235,7 +348,8 @@ def _checkpoint(rec: dict[str, JSON], after: int) -> Checkpoint | None:
     sid, lid = rec.get("checkpoint_summary_msg_id"), rec.get("checkpoint_last_msg_id")
     if isinstance(sid, str) and sid:
         return Checkpoint(
-            after, tokens, None, summary_msg_id=sid, last_msg_id=lid if isinstance(lid, str) else "",
+            after, tokens, None, summary_msg_id=sid,
+            last_msg_id=lid if isinstance(lid, str) else "",
             record=rec,
         )
     # No messages and no summary: nothing to resume from, but kept as read.
@@ -297,7 +411,8 @@ def summarize(lines: Iterable[bytes], sink: RecordSink | None = None) -> Summary
     first_text = ""
     interaction = False
     for line in lines:
-        rec = loads_line(line)
+        # Exact numbers when rendering (an export shows tool input as written).
+        rec = loads_line(line, exact=sink is not None)
         if rec is None:
             continue
         rtype = rec.get("type")
@@ -357,7 +472,9 @@ _META_KEYS = ("title", "workspace", "vendor", "endpoint", "model")
 
 def meta_fields(ses: Session) -> tuple[str, str, str, str, str, bool]:
     """The metadata a ``meta`` record carries, to tell whether it changed."""
-    return (ses.title, ses.workspace, ses.vendor, ses.endpoint, ses.model, ses.tunnel_events_complete)
+    return (
+        ses.title, ses.workspace, ses.vendor, ses.endpoint, ses.model, ses.tunnel_events_complete
+    )
 
 
 def meta_record(
@@ -458,8 +575,8 @@ def serialize(ses: Session, now: str) -> Iterator[bytes]:
         elif kind == "cost":
             if i == last_cost and ses.cost is not None:
                 yield dumps_line({**rec, "cost": ses.cost})
-            elif i != last_cost:
-                yield dumps_line(rec)
+            elif i != last_cost or rec.get("cost") is None:
+                yield dumps_line(rec)  # (a last cost record without cost is kept too)
         else:
             yield dumps_line(rec)
     # What was added since the load: messages with the checkpoints taken

@@ -334,4 +334,12 @@ def render_show(session: Session, console: Console, *, full: bool, context: bool
 
 def json_bytes(obj: Any) -> bytes:
     """Compact JSON with a final newline (what ``--json`` prints)."""
-    return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # Values orjson cannot write (integers beyond 64 bits kept exact by
+        # load): the standard library writes the same JSON, only slower.
+        import json
+
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass") + b"\n"

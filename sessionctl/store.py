@@ -395,6 +395,7 @@ class JSONLStore:
         a link); a device or a pipe (``/dev/stdout``) is written to, never
         renamed over.
         """
+        validate_id(session_id)  # before any file is touched
         target = Path(path)
         try:
             st: os.stat_result | None = os.stat(target)

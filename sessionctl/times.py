@@ -22,6 +22,8 @@ _RFC3339 = re.compile(
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
 _ZERO_NS = -62135596800 * 10**9
+#: 10000-01-01T00:00:00Z: times from here on cannot be shown as a datetime.
+_END_NS = 253402300800 * 10**9
 
 
 def parse_ns(value: object) -> int | None:
@@ -43,8 +45,10 @@ def parse_ns(value: object) -> int | None:
         offset = int(oh) * 3600 + int(om) * 60
         secs -= offset if sign == "+" else -offset
     ns = secs * 10**9 + (int(frac.ljust(9, "0")) if frac else 0)
-    if ns == _ZERO_NS:
-        return None  # Go's zero time means "unset"
+    if ns <= _ZERO_NS or ns >= _END_NS:
+        # Go's zero time means "unset"; an offset can push a time out of the
+        # years 1-9999, which no datetime (nor RFC 3339) can show.
+        return None
     return ns
 
 
@@ -68,7 +72,7 @@ def now_ns() -> int:
 def format_ns(ns: int) -> str:
     """RFC 3339 in UTC with trailing zeros trimmed, like Go's RFC3339Nano."""
     secs, frac = divmod(ns, 10**9)
-    stamp = (_EPOCH + timedelta(seconds=secs)).strftime("%Y-%m-%dT%H:%M:%S")
+    stamp = _seconds(secs)
     if frac:
         stamp += "." + f"{frac:09d}".rstrip("0")
     return stamp + "Z"
@@ -76,4 +80,9 @@ def format_ns(ns: int) -> str:
 
 def utc_second(ns: int) -> str:
     """UTC to the second, as the markdown header shows times."""
-    return (_EPOCH + timedelta(seconds=ns // 10**9)).strftime("%Y-%m-%dT%H:%M:%SZ")
+    return _seconds(ns // 10**9) + "Z"
+
+
+def _seconds(secs: int) -> str:
+    # isoformat, not strftime: strftime("%Y") does not pad years before 1000.
+    return (_EPOCH + timedelta(seconds=secs)).replace(tzinfo=None).isoformat(timespec="seconds")
