@@ -79,6 +79,8 @@ class Listing:
 
     sessions: builtins.list[SessionInfo]
     skipped: builtins.list[tuple[str, str]] = field(default_factory=list)
+    #: The version of each file the listing read (for cleanup's re-check).
+    keys: dict[str, FileKey] = field(default_factory=dict, repr=False)
 
 
 @dataclass
@@ -164,6 +166,8 @@ class JSONLStore:
                         continue
                     try:
                         st = entry.stat(follow_symlinks=False)
+                    except FileNotFoundError:
+                        continue  # removed between readdir and stat
                     except OSError as err:
                         odd.append((sid, err.strerror or "cannot stat"))
                         continue
@@ -265,7 +269,7 @@ class JSONLStore:
         if write_index and not skipped:
             self._refresh_index(index, infos)
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
-        return Listing(shown, sorted(skipped))
+        return Listing(shown, sorted(skipped), files)
 
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
@@ -287,7 +291,10 @@ class JSONLStore:
         with contextlib.suppress(OSError, SessionError), locking.file_lock(
             self._index_flock, timeout=0
         ) as got:
-            if got:
+            # Sessions created or deleted since the scan: the rebuild is not
+            # complete any more, and writing it would drop or resurrect an
+            # entry. The next list will do it.
+            if got and set(self._scan()[0]) == set(wanted):
                 current = read_index(self._dir)
                 order = list(current or {}) + [i for i in wanted if i not in (current or {})]
                 write_index(self._dir, [wanted[i] for i in order if i in wanted])
@@ -653,6 +660,10 @@ class JSONLStore:
         if dry_run:
             report.removed = candidates
             return report
+        # Read once for the whole batch (re-reading a 4 MB index per removed
+        # session made cleanup quadratic).
+        index = read_index(self._dir)
+        cache = SummaryCache(self._cache_dir, self._dir.resolve())
         for sid in candidates:
             try:
                 handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0)
@@ -664,21 +675,31 @@ class JSONLStore:
                 report.failed.append((sid, str(err)))
                 continue
             try:
-                if not self._still_due(sid, cut, empty, idle):
+                # The re-check and the unlink happen under <id>.jsonl.flock,
+                # so no append can land between them and be deleted unseen.
+                with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                    due = self._still_due(
+                        sid, listing.keys.get(sid), cut, empty, idle, index, cache)
+                    if due:
+                        self._unlink(sid)
+                if due:
+                    report.removed.append(sid)
+                else:
                     report.skipped.append((sid, "updated while cleaning up"))
-                    continue
-                self._unlink(sid)
-                report.removed.append(sid)
             except SessionError as err:
                 report.failed.append((sid, str(err)))
             finally:
                 handle.release()
+        cache.flush(self._dir.resolve())
         if report.removed:
             self._update_index(remove=report.removed)
         return report
 
-    def _still_due(self, sid: str, cut: int | None, empty: bool, idle: int) -> bool:
-        """Re-check under the session's lock: an agent may have appended since
+    def _still_due(
+        self, sid: str, seen: FileKey | None, cut: int | None, empty: bool, idle: int,
+        index: dict[str, dict[str, JSON]] | None, cache: SummaryCache,
+    ) -> bool:
+        """Re-check under the session's locks: an agent may have appended since
         the listing, and a session touched a minute ago must never go."""
         try:
             key = FileKey.of(os.stat(self._path(sid), follow_symlinks=False))
@@ -686,9 +707,10 @@ class JSONLStore:
             return False
         except OSError:
             return True
-        entry = (read_index(self._dir) or {}).get(sid)
-        s = self._summarize(sid, key, SummaryCache(self._cache_dir, self._dir.resolve()))
-        info = self._info(sid, key, s, entry)
+        if key == seen:
+            return True  # the very version the listing judged
+        s = self._summarize(sid, key, cache)
+        info = self._info(sid, key, s, (index or {}).get(sid))
         return (cut is not None and info.updated[0] < cut) or (
             empty and info.hidden and info.updated[0] < idle)
 
