@@ -1,5 +1,7 @@
 """``python -m sessionctl``."""
 
-from .cli import main
+# Guarded: worker processes (see bulk.py) import the main module again.
+if __name__ == "__main__":
+    from .cli import main
 
-main()
+    main()

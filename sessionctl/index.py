@@ -14,9 +14,8 @@ import contextlib
 import hashlib
 import os
 import time
-from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 
@@ -24,7 +23,13 @@ from .fsio import atomic_write, ensure_dir
 from .ids import is_valid_id
 from .records import Summary
 
-__all__ = ["FileKey", "SummaryCache", "encode_index", "read_index"]
+__all__ = [
+    "FileKey",
+    "ListingSnapshot",
+    "SummaryCache",
+    "encode_index",
+    "read_index",
+]
 
 JSON = Any
 INDEX_NAME = "index.json"
@@ -85,8 +90,7 @@ def write_index(directory: Path, entries: list[dict[str, JSON]]) -> None:
     atomic_write(directory / INDEX_NAME, [encode_index(entries)])
 
 
-@dataclass(frozen=True)
-class FileKey:
+class FileKey(NamedTuple):
     """What identifies one version of a file without reading it."""
 
     size: int
@@ -164,3 +168,71 @@ class SummaryCache:
             ensure_dir(self._path.parent)
             atomic_write(self._path, [data])
             self._dirty = False
+
+
+class ListingSnapshot:
+    """The last complete listing, to answer ``list`` without reading files.
+
+    Valid only while every session file and ``index.json`` are exactly as
+    they were (size, mtime, inode); ``list`` checks that with one ``stat``
+    per file, which it does anyway. Saved only after a listing that found
+    (or left) the index consistent with the files, and never with a file or
+    index changed in the last few seconds (a same-size rewrite within one
+    clock tick would go unnoticed).
+    """
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        self._path: Path | None = None
+        self._store = str(store_dir)
+        if cache_dir is not None:
+            tag = hashlib.sha256(os.fsencode(self._store)).hexdigest()[:16]
+            self._path = cache_dir / f"listing-{tag}.json"
+
+    def load(self, files: dict[str, FileKey], index_key: FileKey | None) -> list[Any] | None:
+        """The rows of the last listing if nothing changed since, else ``None``."""
+        if self._path is None or index_key is None:
+            return None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if (
+                data.get("version") != self.VERSION
+                or data.get("store") != self._store
+                or data.get("index") != list(index_key)
+            ):
+                return None
+            rows: list[Any] = data["rows"]
+            if len(rows) != len(files):
+                return None
+            get = files.get
+            for r in rows:
+                k = get(r[0])
+                if k is None or k.size != r[1] or k.mtime_ns != r[2] or k.ino != r[3]:
+                    return None
+            return rows
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+
+    def save(self, index_key: FileKey | None, rows: list[Any]) -> None:
+        if self._path is None or index_key is None:
+            return
+        recent = time.time_ns() - _RACY_NS
+        if index_key.mtime_ns >= recent or any(r[2] >= recent for r in rows):
+            self.clear()
+            return
+        payload = {"version": self.VERSION, "store": self._store, "index": list(index_key),
+                   "rows": rows}
+        try:
+            data = orjson.dumps(payload)
+        except TypeError:
+            return
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data])
+
+    def clear(self) -> None:
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)

@@ -44,6 +44,17 @@ _held: dict[str, list[int]] = {}
 _thread_guard: dict[str, threading.RLock] = {}
 
 
+def _key(path: Path) -> str:
+    """The identity of a lock file for this process's registries: its name
+    in its directory's (device, inode), so two spellings of one store
+    (relative, absolute, through a symlink) name the same lock."""
+    try:
+        st = os.stat(path.parent)
+    except OSError:
+        return os.path.abspath(path)
+    return f"{st.st_dev}:{st.st_ino}/{path.name}"
+
+
 def read_pid(path: Path) -> int | None:
     """The PID written in a lock file (first 16 bytes), or ``None``."""
     try:
@@ -96,7 +107,7 @@ def file_lock(
     False when busy (read commands never wait on ``index.json.flock``).
     Otherwise raises :class:`SessionLocked` when the time is up.
     """
-    key = str(path)
+    key = _key(path)
     tlock = _thread_lock(key)
     deadline = None if timeout is None else time.monotonic() + timeout
     got_thread = tlock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
@@ -156,9 +167,10 @@ def file_lock(
 class SessionLockHandle:
     """A held ``<id>.lock``; :meth:`release` unlinks it while still holding."""
 
-    def __init__(self, path: Path, fd: int) -> None:
+    def __init__(self, path: Path, fd: int, key: str) -> None:
         self.path = path
         self._fd = fd
+        self._key = key
         self.depth = 1
 
     @property
@@ -171,7 +183,7 @@ class SessionLockHandle:
             self.depth -= 1
             if self.depth > 0 or self._fd < 0:
                 return
-            _sessions.pop(str(self.path), None)
+            _sessions.pop(self._key, None)
             fd, self._fd = self._fd, -1
         # Unlink while holding: a contender that opened the old inode then
         # sees a different inode at the path and retries (SPEC §6).
@@ -195,26 +207,33 @@ def _try_session_lock(path: Path) -> tuple[int | None, int | None]:
     """One non-blocking attempt: (fd, None) when acquired, (None, pid) when held."""
     open_flags = os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW  # never O_TRUNC
     fd = os.open(path, open_flags, 0o600)
-    for _ in range(3):
-        if not _flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB):
+    try:
+        for _ in range(3):
+            if not _flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB):
+                return None, read_pid(path)
+            # The holder may have unlinked this inode between our open and
+            # our flock: only a lock on the inode the path names counts.
+            try:
+                same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+            except FileNotFoundError:
+                same = False
+            if same:
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, str(os.getpid()).encode(), 0)
+                os.fsync(fd)
+                held, fd = fd, -1  # handed to the caller, not closed below
+                return held, None
+            fcntl.flock(fd, fcntl.LOCK_UN)
+            old, fd = fd, -1
+            os.close(old)
+            fd = os.open(path, open_flags, 0o600)
+        raise OSError(errno.EAGAIN, "lock file kept changing under us", str(path))  # fail closed
+    finally:
+        # Every path but success (contention, a flock/stat/write error, the
+        # fail-closed exit) closes the descriptor: closing drops a lock we
+        # may hold on it, and nothing leaks.
+        if fd >= 0:
             os.close(fd)
-            return None, read_pid(path)
-        # The holder may have unlinked this inode between our open and our
-        # flock: only a lock on the inode the path names counts.
-        try:
-            same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
-        except FileNotFoundError:
-            same = False
-        if same:
-            os.ftruncate(fd, 0)
-            os.pwrite(fd, str(os.getpid()).encode(), 0)
-            os.fsync(fd)
-            return fd, None
-        fcntl.flock(fd, fcntl.LOCK_UN)
-        os.close(fd)
-        fd = os.open(path, open_flags, 0o600)
-    os.close(fd)
-    raise OSError(errno.EAGAIN, "lock file kept changing under us", str(path))  # fail closed
 
 
 def acquire_session_lock(path: Path, session_id: str, *, timeout: float = 0.0) -> SessionLockHandle:
@@ -224,7 +243,7 @@ def acquire_session_lock(path: Path, session_id: str, *, timeout: float = 0.0) -
     :class:`SessionLocked` naming the holder's PID (``None`` if it had not
     written it yet).
     """
-    key = str(path)
+    key = _key(path)
     with _registry_guard:
         handle = _sessions.get(key)
         if handle is not None and handle.held:
@@ -237,7 +256,7 @@ def acquire_session_lock(path: Path, session_id: str, *, timeout: float = 0.0) -
         except OSError as err:
             raise StoreIOError.wrap("lock session", err) from err
         if fd is not None:
-            handle = SessionLockHandle(path, fd)
+            handle = SessionLockHandle(path, fd, key)
             with _registry_guard:
                 _sessions[key] = handle
             return handle
@@ -249,5 +268,5 @@ def acquire_session_lock(path: Path, session_id: str, *, timeout: float = 0.0) -
 def holds_session_lock(path: Path) -> bool:
     """True when this process holds ``path`` (an ``<id>.lock``)."""
     with _registry_guard:
-        h = _sessions.get(str(path))
+        h = _sessions.get(_key(path))
         return h is not None and h.held

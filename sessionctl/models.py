@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import contextlib
 import gc
-import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -350,6 +349,8 @@ class Message:
     def ensure_identity(self, now: int) -> None:
         """Give the message an id and a timestamp if it lacks them (SPEC §6)."""
         if not self.id:
+            import uuid  # only writers pay for it
+
             self.id = f"msg_{uuid.uuid4()}"
         if parse_ns(self.record_fields.get("timestamp")) is None:
             self.record_fields["timestamp"] = format_ns(now)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import builtins
 import contextlib
+import functools
 import io
 import os
 import stat
@@ -18,12 +19,17 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, Any, Protocol
 
-from . import fsio, locking
+from . import bulk, fsio, locking
 from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
-from .export import export_pass
 from .ids import is_valid_id, new_id, resolve, validate_id
-from .index import FileKey, SummaryCache, make_entry, read_index, write_index
-from .markdown import CheckpointMark, ExportHeader, render_header, render_markdown
+from .index import (
+    FileKey,
+    ListingSnapshot,
+    SummaryCache,
+    make_entry,
+    read_index,
+    write_index,
+)
 from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
 from .paths import cache_dir, current_workspace_path, default_dir
 from .records import (
@@ -183,6 +189,17 @@ class JSONLStore:
             raise StoreIOError.wrap("read store", err) from err
         return files, odd
 
+    @functools.cached_property
+    def _real(self) -> Path:
+        """The store's resolved path (names its cache files)."""
+        return self._dir.resolve()
+
+    def _index_key(self) -> FileKey | None:
+        try:
+            return FileKey.of(os.stat(self._dir / "index.json"))
+        except OSError:
+            return None
+
     def ids(self) -> builtins.list[str]:
         """Every session id in the store, hidden and unreadable ones included."""
         files, odd = self._scan()
@@ -206,6 +223,25 @@ class JSONLStore:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
         cache.put(sid, key, summary)
         return summary
+
+    def _prefetch(self, files: dict[str, FileKey], cache: SummaryCache) -> None:
+        """Read the files the cache lacks on every core, when there are many
+        (a first listing of a big store); results go into ``cache``."""
+        misses = [(sid, key) for sid, key in files.items() if cache.get(sid, key) is None]
+        workers = bulk.worth_parallel(len(misses), sum(k.size for _, k in misses))
+        if not workers:
+            return
+        try:
+            results = bulk.summarize_many(
+                self._dir, [(sid, key.size) for sid, key in misses], workers)
+        except (OSError, RuntimeError, ImportError):
+            return  # no workers here: read in this process instead
+        for sid, key in misses:
+            result = results.get(sid)
+            if isinstance(result, Summary):
+                cache.put(sid, key, result)
+            # Errors and vanished files are left to the in-process pass,
+            # which reports them exactly as without workers.
 
     @contextlib.contextmanager
     def _open(self, sid: str) -> Iterator[IO[bytes]]:
@@ -251,9 +287,16 @@ class JSONLStore:
         was complete and nobody holds ``index.json.flock`` right now).
         """
         files, skipped = self._scan()
-        cache = SummaryCache(self._cache_dir, self._dir.resolve())
+        snapshot = ListingSnapshot(self._cache_dir, self._real)
+        rows = None if skipped else snapshot.load(files, self._index_key())
+        if rows is not None:  # nothing changed since the last complete listing
+            infos = [_info_of_row(r) for r in rows]
+            shown = infos if include_hidden else [i for i in infos if not i.hidden]
+            return Listing(shown, [], files)
+        cache = SummaryCache(self._cache_dir, self._real)
         index = read_index(self._dir)
-        infos: builtins.list[SessionInfo] = []
+        infos = []
+        self._prefetch(files, cache)
         for sid, key in files.items():
             try:
                 s = self._summarize(sid, key, cache)
@@ -264,10 +307,10 @@ class JSONLStore:
                 continue
             infos.append(self._info(sid, key, s, index.get(sid) if index else None))
         cache.retain(set(files))
-        cache.flush(self._dir.resolve())
+        cache.flush(self._real)
         infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
-        if write_index and not skipped:
-            self._refresh_index(index, infos)
+        if not skipped and self._refresh_index(index, infos, write=write_index):
+            snapshot.save(self._index_key(), [_row_of(i, files[i.id]) for i in infos])
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped), files)
 
@@ -277,15 +320,20 @@ class JSONLStore:
 
     # -- index -------------------------------------------------------------
     def _refresh_index(
-        self, index: dict[str, dict[str, JSON]] | None, infos: builtins.list[SessionInfo]
-    ) -> None:
+        self, index: dict[str, dict[str, JSON]] | None, infos: builtins.list[SessionInfo],
+        *, write: bool = True,
+    ) -> bool:
+        """Rewrite a missing, corrupt or stale index; True when the index on
+        disk now agrees with ``infos``."""
         if index is not None and len(index) == len(infos) and all(
             _entry_matches(index.get(i.id), i) for i in infos
         ):
-            return  # the common case: checked field by field, nothing built
+            return True  # the common case: checked field by field, nothing built
         wanted = {i.id: _entry(i, index.get(i.id) if index else None) for i in infos}
         if index is not None and index == wanted:
-            return
+            return True
+        if not write:
+            return False
         # A reader never waits for the index lock: if a writer holds it, the
         # index is being rewritten anyway.
         with contextlib.suppress(OSError, SessionError), locking.file_lock(
@@ -298,6 +346,8 @@ class JSONLStore:
                 current = read_index(self._dir)
                 order = list(current or {}) + [i for i in wanted if i not in (current or {})]
                 write_index(self._dir, [wanted[i] for i in order if i in wanted])
+                return True
+        return False
 
     def _update_index(self, *, refresh: Iterable[str] = (), remove: Iterable[str] = ()) -> None:
         """Read-modify-write of ``index.json`` under ``index.json.flock``.
@@ -311,7 +361,7 @@ class JSONLStore:
             with locking.file_lock(self._index_flock, timeout=LOCK_TIMEOUT, what="locked"):
                 index = read_index(self._dir)
                 files, _odd = self._scan()
-                cache = SummaryCache(self._cache_dir, self._dir.resolve())
+                cache = SummaryCache(self._cache_dir, self._real)
                 entries: dict[str, dict[str, JSON]] = {}
                 for sid, entry in (index or {}).items():
                     if sid in files and not (sid in removals and sid not in files):
@@ -324,7 +374,7 @@ class JSONLStore:
                             continue
                         old = entries.get(sid)
                         entries[sid] = _entry(self._info(sid, key, s, old), old)
-                cache.flush(self._dir.resolve())
+                cache.flush(self._real)
                 write_index(self._dir, list(entries.values()))
         except OSError as err:
             raise StoreIOError.wrap("update index.json", err) from err
@@ -369,6 +419,9 @@ class JSONLStore:
     def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
         """Stream the markdown export to ``out``, reading the file once:
         memory stays bounded by the largest record, not the file."""
+        from .export import export_pass  # rendering is only paid for by exports
+        from .markdown import ExportHeader, render_header
+
         sid = validate_id(session_id)
         with self._open(sid) as f:
             try:
@@ -663,7 +716,7 @@ class JSONLStore:
         # Read once for the whole batch (re-reading a 4 MB index per removed
         # session made cleanup quadratic).
         index = read_index(self._dir)
-        cache = SummaryCache(self._cache_dir, self._dir.resolve())
+        cache = SummaryCache(self._cache_dir, self._real)
         for sid in candidates:
             try:
                 handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0)
@@ -690,7 +743,7 @@ class JSONLStore:
                 report.failed.append((sid, str(err)))
             finally:
                 handle.release()
-        cache.flush(self._dir.resolve())
+        cache.flush(self._real)
         if report.removed:
             self._update_index(remove=report.removed)
         return report
@@ -729,6 +782,23 @@ def _entry_time(entry: dict[str, JSON] | None, key: str) -> tuple[int, str] | No
     raw = entry.get(key)
     ns = parse_ns(raw)
     return (ns, raw) if ns is not None and isinstance(raw, str) else None
+
+
+def _row_of(info: SessionInfo, key: FileKey) -> builtins.list[Any]:
+    """A listing-snapshot row: the file's version, then the session's fields."""
+    return [
+        info.id, key.size, key.mtime_ns, key.ino, info.title, info.workspace, info.vendor,
+        info.endpoint, info.model, info.preview, info.created[0], info.created[1],
+        info.updated[0], info.updated[1], info.msg_count, info.hidden,
+    ]
+
+
+def _info_of_row(r: builtins.list[Any]) -> SessionInfo:
+    return SessionInfo(
+        id=r[0], title=r[4], workspace=r[5], vendor=r[6], endpoint=r[7], model=r[8],
+        preview=r[9], created=(r[10], r[11]), updated=(r[12], r[13]), msg_count=r[14],
+        hidden=r[15],
+    )
 
 
 def _entry_matches(entry: dict[str, JSON] | None, info: SessionInfo) -> bool:
@@ -773,6 +843,8 @@ def new_default_store() -> JSONLStore:
 
 def export_session_markdown(session: Session, *, context: bool = False) -> str:
     """Render a loaded :class:`Session` as markdown (the seed's function)."""
+    from .markdown import CheckpointMark, ExportHeader, render_markdown
+
     msgs = session.context_messages if context else session.messages
     header = ExportHeader(
         id=session.id, title=session.title, created_ns=session.created_ns,
