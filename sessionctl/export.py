@@ -58,9 +58,7 @@ class SpooledExport:
 
     # -- RecordSink ----------------------------------------------------------
     def message(self, index: int, message: dict[str, JSON]) -> None:
-        msg = Message._wrap(message)
-        if msg is None:  # pragma: no cover - summarize checked it
-            return
+        msg = Message._wrap_checked(message)  # summarize validated it
         mid = message.get("id")
         if mid and isinstance(mid, str):
             self._ids.setdefault(mid, index)

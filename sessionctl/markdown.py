@@ -101,7 +101,7 @@ from typing import Any
 
 import orjson
 
-from .models import ContentBlock, Message
+from .models import Message
 from .times import utc_second
 
 __all__ = [
@@ -209,43 +209,45 @@ def _plural(n: int, noun: str) -> str:
 def _write_message(message: Message, level: str, write: Write) -> None:
     role = message.role
     write(f"{level} {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
-    for block in message.content:
-        _write_block(block, write)
+    # The hot path of an export: the blocks' JSON objects are read directly
+    # (built ContentBlocks only when the message's content was changed).
+    built = message._content
+    blocks = (b._raw for b in built) if built is not None else message._raw.get("content") or ()
+    for d in blocks:
+        _write_block(d, write)
 
 
-def _write_block(block: ContentBlock, write: Write) -> None:
-    # The hot path of an export: read the block's JSON object directly
-    # rather than through the typed properties.
-    d = block._raw
+def _str_of(d: dict[str, Any], key: str) -> str:
+    v = d.get(key)
+    return v if isinstance(v, str) else ""
+
+
+def _write_block(d: dict[str, Any], write: Write) -> None:
     kind = d.get("type")
     if kind == "text":
         text = d.get("text")
         write(_clean(text) if isinstance(text, str) else "")
         write("\n\n")
     elif kind == "tool_use":
-        write(f"**Tool Call:** {_code_span(block.tool_name)}\n")
+        write(f"**Tool Call:** {_code_span(_str_of(d, 'tool_name'))}\n")
         # Absent input: no json block (as the reference); JSON null: "null".
         if "input" in d:
             _write_fenced(_json(d["input"]), write, info="json")
         write("\n")
     elif kind == "tool_result":
         write(f"**Tool Result** (error={'true' if d.get('is_error') is True else 'false'}):\n")
-        _write_fenced(_clean(block.output), write)
+        _write_fenced(_clean(_str_of(d, "output")), write)
         write("\n")
-    elif kind == "image" and (block.image_data or block.image_mime or not block.images):
-        write(_image_placeholder(block.image_mime, block.image_data))
+    elif kind == "image":
+        mime, data, shown = _str_of(d, "image_mime"), _str_of(d, "image_data"), d.get("images")
+        if data or mime or not (isinstance(shown, list) and shown):
+            write(_image_placeholder(mime, data))
     # thinking, redacted_thinking, reasoning, unknown types: nothing, as the reference.
-    images = d.get("images")
-    if images and isinstance(images, list):
-        for image in images:
+    listed = d.get("images")
+    if listed and isinstance(listed, list):
+        for image in listed:
             if isinstance(image, dict):
-                mime, data = image.get("mime"), image.get("base64")
-                write(
-                    _image_placeholder(
-                        mime if isinstance(mime, str) else "",
-                        data if isinstance(data, str) else "",
-                    )
-                )
+                write(_image_placeholder(_str_of(image, "mime"), _str_of(image, "base64")))
 
 
 # -- fences and spans ---------------------------------------------------------

@@ -265,6 +265,16 @@ class Message:
         obj._rf = None if record is not None else {}
         return obj
 
+    @classmethod
+    def _wrap_checked(cls, d: dict[str, JSON]) -> Message:
+        """Wrap an object already known to be a valid message (hot path)."""
+        obj = cls.__new__(cls)
+        obj._raw = d
+        obj._content = None
+        obj._rec = None
+        obj._rf = {}
+        return obj
+
     @property
     def content(self) -> list[ContentBlock]:
         """The message's blocks (a list you may change)."""

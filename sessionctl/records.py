@@ -411,8 +411,9 @@ def summarize(lines: Iterable[bytes], sink: RecordSink | None = None) -> Summary
     first_text = ""
     interaction = False
     for line in lines:
-        # Exact numbers when rendering (an export shows tool input as written).
-        rec = loads_line(line, exact=sink is not None)
+        # Exact numbers when rendering (an export shows tool input as
+        # written); only tool input is shown, so only such lines pay.
+        rec = loads_line(line, exact=sink is not None and b'"input"' in line)
         if rec is None:
             continue
         rtype = rec.get("type")
