@@ -63,8 +63,11 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
         view = view[n:]
 
 
-def atomic_write(path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE) -> None:
-    """Replace ``path`` with ``chunks`` atomically and durably.
+def atomic_write(
+    path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE, durable: bool = True
+) -> None:
+    """Replace ``path`` with ``chunks`` atomically and (unless ``durable`` is
+    False, for caches) durably.
 
     The temp name starts with ``.`` and ends with ``.tmp``, so no reader ever
     takes it for a session or for the index, and two writers never share one.
@@ -81,7 +84,8 @@ def atomic_write(path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE) 
                     buf.clear()
             if buf:
                 _write_all(fd, buf)
-            _fsync(fd)
+            if durable:
+                _fsync(fd)
         finally:
             os.close(fd)
         _replace(tmp, path)
@@ -89,7 +93,8 @@ def atomic_write(path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE) 
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    fsync_dir(path.parent)
+    if durable:
+        fsync_dir(path.parent)
 
 
 @contextlib.contextmanager

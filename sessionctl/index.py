@@ -181,7 +181,7 @@ class ListingSnapshot:
     clock tick would go unnoticed).
     """
 
-    VERSION = 1
+    VERSION = 2
 
     def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
         self._path: Path | None = None
@@ -190,8 +190,9 @@ class ListingSnapshot:
             tag = hashlib.sha256(os.fsencode(self._store)).hexdigest()[:16]
             self._path = cache_dir / f"listing-{tag}.json"
 
-    def load(self, files: dict[str, FileKey], index_key: FileKey | None) -> list[Any] | None:
-        """The rows of the last listing if nothing changed since, else ``None``."""
+    def load(self, index_key: FileKey | None) -> list[Any] | None:
+        """The rows of the last listing (newest first), if ``index.json`` is
+        the very file it was taken with; the caller checks each file's row."""
         if self._path is None or index_key is None:
             return None
         try:
@@ -204,24 +205,24 @@ class ListingSnapshot:
             ):
                 return None
             rows: list[Any] = data["rows"]
-            if len(rows) != len(files):
+            if not all(isinstance(r, list) and len(r) == 17 for r in rows):
                 return None
-            get = files.get
-            for r in rows:
-                k = get(r[0])
-                if k is None or k.size != r[1] or k.mtime_ns != r[2] or k.ino != r[3]:
-                    return None
             return rows
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             return None
 
     def save(self, index_key: FileKey | None, rows: list[Any]) -> None:
+        """Keep ``rows``; a row whose file changed within the last few seconds
+        is flagged (its last field) so the next listing reads that file again:
+        a same-size rewrite within one clock tick would keep size and mtime.
+        ``index.json`` is always replaced by rename (a new inode), so its key
+        alone is safe."""
         if self._path is None or index_key is None:
             return
         recent = time.time_ns() - _RACY_NS
-        if index_key.mtime_ns >= recent or any(r[2] >= recent for r in rows):
-            self.clear()
-            return
+        for r in rows:
+            if r[2] >= recent:
+                r[16] = 1
         payload = {"version": self.VERSION, "store": self._store, "index": list(index_key),
                    "rows": rows}
         try:
@@ -230,7 +231,7 @@ class ListingSnapshot:
             return
         with contextlib.suppress(OSError):
             ensure_dir(self._path.parent)
-            atomic_write(self._path, [data])
+            atomic_write(self._path, [data], durable=False)  # a cache: speed only
 
     def clear(self) -> None:
         if self._path is not None:

@@ -190,6 +190,23 @@ class ContentBlock:
         return f"ContentBlock({self._raw!r})"
 
 
+def is_message_object(m: object) -> bool:
+    """Whether a parsed JSON value is a message: a string role, a list of
+    block objects (or null) and a string id if any (what the reference's
+    typed decoding accepts)."""
+    if not isinstance(m, dict) or not isinstance(m.get("role"), str):
+        return False
+    content = m.get("content")
+    if content is not None:
+        if not isinstance(content, list):
+            return False
+        for b in content:
+            if not isinstance(b, dict):
+                return False
+    mid = m.get("id")
+    return mid is None or isinstance(mid, str)
+
+
 class Message:
     """One conversation message: a role and its content blocks.
 
@@ -246,18 +263,9 @@ class Message:
         ``record`` is the record it came from (its other fields become
         ``record_fields`` when asked for).
         """
-        if not isinstance(d, dict) or not isinstance(d.get("role"), str):
+        if not is_message_object(d):
             return None
-        content = d.get("content")
-        if content is not None:
-            if not isinstance(content, list):
-                return None
-            for b in content:
-                if not isinstance(b, dict):
-                    return None
-        mid = d.get("id")
-        if mid is not None and not isinstance(mid, str):
-            return None
+        assert isinstance(d, dict)
         obj = cls.__new__(cls)
         obj._raw = d
         obj._content = None

@@ -20,7 +20,7 @@ from typing import Any, Protocol
 import orjson
 
 from .errors import CorruptStore
-from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused
+from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused, is_message_object
 from .text import derive_title, is_blank
 from .times import ZERO_TIME, parse_ns
 
@@ -231,21 +231,6 @@ class MetaFold:
         return created, updated
 
 
-def _is_message(m: JSON) -> bool:
-    """What :meth:`Message._wrap` accepts, without building anything."""
-    if not isinstance(m, dict) or not isinstance(m.get("role"), str):
-        return False
-    content = m.get("content")
-    if content is not None:
-        if not isinstance(content, list):
-            return False
-        for b in content:
-            if not isinstance(b, dict):
-                return False
-    mid = m.get("id")
-    return mid is None or isinstance(mid, str)
-
-
 def _user_text(message: JSON) -> str:
     """The first non-blank text of a ``user`` message object, else ``""``."""
     if not isinstance(message, dict) or message.get("role") != "user":
@@ -419,7 +404,7 @@ def summarize(lines: Iterable[bytes], sink: RecordSink | None = None) -> Summary
         rtype = rec.get("type")
         if rtype == "message":
             m = rec.get("message")
-            if not _is_message(m):
+            if not is_message_object(m):
                 continue
             assert isinstance(m, dict)
             mid = m.get("id")

@@ -285,18 +285,46 @@ class JSONLStore:
         Never modifies a session file. When ``index.json`` is missing,
         corrupt or stale it is rewritten from the files (only if the rebuild
         was complete and nobody holds ``index.json.flock`` right now).
+
+        Fast path: the last listing is kept (``ListingSnapshot``) with each
+        file's version; files whose size, mtime and inode are unchanged take
+        their row from it, and only the others are read.
         """
         files, skipped = self._scan()
         snapshot = ListingSnapshot(self._cache_dir, self._real)
-        rows = None if skipped else snapshot.load(files, self._index_key())
-        if rows is not None:  # nothing changed since the last complete listing
-            infos = [_info_of_row(r) for r in rows]
-            shown = infos if include_hidden else [i for i in infos if not i.hidden]
-            return Listing(shown, [], files)
-        cache = SummaryCache(self._cache_dir, self._real)
+        rows = snapshot.load(self._index_key())
+        infos: builtins.list[SessionInfo] = []
+        dirty: dict[str, FileKey] = dict(files)
+        if rows is not None:
+            for r in rows:
+                key = dirty.get(r[0])
+                if key is not None and _row_current(r, key):
+                    infos.append(_info_of_row(r))
+                    del dirty[r[0]]
+            if not dirty and len(infos) == len(rows) and not skipped:
+                # Nothing changed since the last complete listing; the rows
+                # are stored in order and the index was consistent then.
+                shown = infos if include_hidden else [i for i in infos if not i.hidden]
+                return Listing(shown, [], files)
         index = read_index(self._dir)
+        infos.extend(self._read_infos(dirty, index, skipped, whole=rows is None))
+        infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
+        if not skipped and self._refresh_index(index, infos, write=write_index):
+            snapshot.save(self._index_key(), [_row_of(i, files[i.id]) for i in infos])
+        shown = infos if include_hidden else [i for i in infos if not i.hidden]
+        return Listing(shown, sorted(skipped), files)
+
+    def _read_infos(
+        self, files: dict[str, FileKey], index: dict[str, dict[str, JSON]] | None,
+        skipped: builtins.list[tuple[str, str]], *, whole: bool,
+    ) -> builtins.list[SessionInfo]:
+        """Rows for ``files``, read through the summary cache (all on every
+        core for a first listing) or, for a few changed files, directly."""
+        use_cache = whole or len(files) > 64
+        cache = SummaryCache(self._cache_dir if use_cache else None, self._real)
+        if use_cache:
+            self._prefetch(files, cache)
         infos = []
-        self._prefetch(files, cache)
         for sid, key in files.items():
             try:
                 s = self._summarize(sid, key, cache)
@@ -306,13 +334,11 @@ class JSONLStore:
                 skipped.append((sid, str(err)))
                 continue
             infos.append(self._info(sid, key, s, index.get(sid) if index else None))
-        cache.retain(set(files))
-        cache.flush(self._real)
-        infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
-        if not skipped and self._refresh_index(index, infos, write=write_index):
-            snapshot.save(self._index_key(), [_row_of(i, files[i.id]) for i in infos])
-        shown = infos if include_hidden else [i for i in infos if not i.hidden]
-        return Listing(shown, sorted(skipped), files)
+        if use_cache:
+            if whole:
+                cache.retain(set(files))
+            cache.flush(self._real)
+        return infos
 
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
@@ -574,12 +600,12 @@ class JSONLStore:
                     lines.append(dumps_line(
                         meta_record(session, session._disk_meta_raw, updated=stamp)))
                 lines.extend(dumps_line(r) for r in records)
-                created = fsio.durable_append(path, b"".join(lines))
+                fsio.durable_append(path, b"".join(lines))
         except OSError as err:
             raise StoreIOError.wrap(f"append to session {sid}", err) from err
+        # The index is not touched, not even for a new file: list finds new
+        # files in the directory, and the agent's own index repair adds them.
         session._disk_meta = meta_fields(session)
-        if created:
-            self._update_index(refresh=[sid])
 
     def _disk_meta_of(self, sid: str) -> tuple[Any, dict[str, JSON] | None]:
         with self._open(sid) as f:
@@ -789,8 +815,14 @@ def _row_of(info: SessionInfo, key: FileKey) -> builtins.list[Any]:
     return [
         info.id, key.size, key.mtime_ns, key.ino, info.title, info.workspace, info.vendor,
         info.endpoint, info.model, info.preview, info.created[0], info.created[1],
-        info.updated[0], info.updated[1], info.msg_count, info.hidden,
+        info.updated[0], info.updated[1], info.msg_count, info.hidden, 0,
     ]
+
+
+def _row_current(r: builtins.list[Any], key: FileKey) -> bool:
+    """Whether a snapshot row still describes the file (and was not taken
+    within a clock tick of a change, see ListingSnapshot)."""
+    return r[1] == key.size and r[2] == key.mtime_ns and r[3] == key.ino and not r[16]
 
 
 def _info_of_row(r: builtins.list[Any]) -> SessionInfo:

@@ -154,3 +154,24 @@ def hold_lock(path: Path) -> Iterator[int]:
 def lock_holder() -> Callable[[Path], AbstractContextManager[int]]:
     """``with lock_holder(store.dir / f"{sid}.lock") as pid: ...``"""
     return hold_lock
+
+
+@pytest.fixture
+def procs(tmp_path: Path) -> Iterator[Any]:
+    """Child processes of the concurrency and crash tests, killed at the end."""
+    try:
+        from . import helpers_proc as hp
+    except ImportError:
+        import helpers_proc as hp  # type: ignore[no-redef]
+
+    p = hp.Procs(tmp_path / "child-cache")
+    yield p
+    p.close()
+
+
+@pytest.fixture
+def store_dir(tmp_path: Path) -> Path:
+    """An empty store directory, created as the library creates one."""
+    d = tmp_path / "store"
+    JSONLStore(d)
+    return d

@@ -26,20 +26,6 @@ except ImportError:
     import helpers_proc as hp
 
 
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[hp.Procs]:
-    p = hp.Procs(tmp_path / "child-cache")
-    yield p
-    p.close()
-
-
-@pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "store"
-    JSONLStore(d)
-    return d
-
-
 def _session_files(d: Path) -> set[str]:
     return {n[:-6] for n in os.listdir(d) if n.endswith(".jsonl")}
 

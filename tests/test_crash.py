@@ -18,7 +18,6 @@ import json
 import os
 import random
 import time
-from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,20 +31,6 @@ try:
     from . import helpers_proc as hp
 except ImportError:
     import helpers_proc as hp
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[hp.Procs]:
-    p = hp.Procs(tmp_path / "child-cache")
-    yield p
-    p.close()
-
-
-@pytest.fixture
-def store_dir(tmp_path: Path) -> Path:
-    d = tmp_path / "store"
-    JSONLStore(d)
-    return d
 
 
 def _complete_lines(data: bytes) -> tuple[list[bytes], bytes]:

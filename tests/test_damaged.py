@@ -294,6 +294,10 @@ def test_bad_index_never_crashes(empty_store: JSONLStore, name: str) -> None:
     empty_store.append_message_to_disk(ses, Message.text_message("user", "more"))
     new = Session("20261124-145443-00000000000000d2")
     empty_store.append_message(new, Message.text_message("user", "new"))
+    # Appends never rewrite the index, not even for a new file (SPEC §2.7);
+    # the next list adds it.
+    assert {e["id"] for e in json.loads(ipath.read_bytes())} == {SID}
+    empty_store.list()
     assert {e["id"] for e in json.loads(ipath.read_bytes())} == {SID, new.id}
     assert empty_store.cleanup_older_than(ses.created_at) == 0
     empty_store.delete(SID)

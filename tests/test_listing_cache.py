@@ -8,6 +8,7 @@ worker processes and must give the same answer as reading in-process.
 from __future__ import annotations
 
 import os
+import time
 from pathlib import Path
 
 import pytest
@@ -139,3 +140,46 @@ def test_worth_parallel_thresholds() -> None:
     assert bulk.worth_parallel(10_000, 1000) == 0  # little to read
     if (os.cpu_count() or 1) > 1:
         assert bulk.worth_parallel(10_000, 300 << 20) >= 2
+
+
+def test_same_size_rewrite_within_one_tick_is_seen(dir216: Path) -> None:
+    """A file changed just before a listing may change again with the same
+    size and mtime: its snapshot row is flagged and the file read again."""
+    store = JSONLStore(dir216)
+    _rows(store)
+    _age(dir216)
+    path = dir216 / "20261125-111826-b443dd28e58609b0.jsonl"
+    now = time.time_ns()
+    os.utime(path, ns=(now, now))  # "just changed"
+    before = {r["id"]: r["title"] for r in _rows(store)}
+    assert before[path.stem] == "Walking directory trees in Go"
+    data = path.read_bytes()
+    with open(path, "r+b") as f:  # in place: same inode, same size
+        f.write(data.replace(b"Walking directory", b"Talking directory"))
+    os.utime(path, ns=(now, now))  # and the same mtime
+    after = {r["id"]: r["title"] for r in _rows(store)}
+    assert after[path.stem] == "Talking directory trees in Go"
+
+
+def test_snapshot_rows_are_reused_for_unchanged_files(
+    dir216: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """One changed file is read again; the others come from the snapshot."""
+    store = JSONLStore(dir216)
+    _rows(store)
+    _age(dir216)
+    before = _rows(store)
+    sid = str(before[-1]["id"])
+    store.append_message_to_disk(Session(sid), Message.text_message("user", "one more"))
+    read: list[str] = []
+    real = JSONLStore._summarize
+
+    def spy(self: JSONLStore, s: str, key: object, cache: object) -> object:
+        read.append(s)
+        return real(self, s, key, cache)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(JSONLStore, "_summarize", spy)
+    after = _rows(store)
+    assert read == [sid]
+    assert after[0]["id"] == sid  # now the newest
+    assert {r["id"] for r in after} == {r["id"] for r in before}

@@ -12,7 +12,7 @@ import json
 import os
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -32,13 +32,6 @@ except ImportError:
     import helpers_proc as hp
 
 FUTURE = datetime.now(timezone.utc) + timedelta(days=3650)
-
-
-@pytest.fixture
-def procs(tmp_path: Path) -> Iterator[hp.Procs]:
-    p = hp.Procs(tmp_path / "child-cache")
-    yield p
-    p.close()
 
 
 def _write_session(d: Path, sid: str, text: str = "hello") -> bytes:
