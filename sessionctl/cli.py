@@ -345,13 +345,11 @@ def show(
     store = _store()
     sid = store.resolve_id(session_id)
     if as_json:
-        from .render import json_bytes
+        from .render import write_session_json
 
-        data = store.load(sid).to_dict()
-        if context:
-            data["messages"] = data["context_messages"]
+        session = store.load(sid)
         sys.stdout.flush()
-        sys.stdout.buffer.write(json_bytes(data))
+        write_session_json(session, sys.stdout.buffer.write, context=context)
         return
     if not _stdout_is_terminal():
         store.write_markdown(sid, sys.stdout, context=context)
