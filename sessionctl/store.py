@@ -743,32 +743,44 @@ class JSONLStore:
         # session made cleanup quadratic).
         index = read_index(self._dir)
         cache = SummaryCache(self._cache_dir, self._real)
-        for sid in candidates:
+
+        def remove(sid: str) -> tuple[str, str]:
+            """(outcome, reason) for one candidate: removed, skipped or failed."""
             try:
                 handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0)
             except SessionLocked as err:
                 holder = f"process {err.pid}" if err.pid else "another process"
-                report.skipped.append((sid, f"in use by {holder}"))
-                continue
+                return "skipped", f"in use by {holder}"
             except SessionError as err:
-                report.failed.append((sid, str(err)))
-                continue
+                return "failed", str(err)
             try:
                 # The re-check and the unlink happen under <id>.jsonl.flock,
                 # so no append can land between them and be deleted unseen.
                 with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
-                    due = self._still_due(
-                        sid, listing.keys.get(sid), cut, empty, idle, index, cache)
-                    if due:
-                        self._unlink(sid)
-                if due:
-                    report.removed.append(sid)
-                else:
-                    report.skipped.append((sid, "updated while cleaning up"))
+                    if not self._still_due(
+                            sid, listing.keys.get(sid), cut, empty, idle, index, cache):
+                        return "skipped", "updated while cleaning up"
+                    self._unlink(sid)
+                return "removed", ""
             except SessionError as err:
-                report.failed.append((sid, str(err)))
+                return "failed", str(err)
             finally:
                 handle.release()
+
+        # Each removal waits on the disk (the lock protocol fsyncs the PID it
+        # writes); a few threads overlap those waits. Sessions are distinct,
+        # and the lock registry is thread-safe. Results keep the input order.
+        from concurrent.futures import ThreadPoolExecutor
+
+        with ThreadPoolExecutor(max_workers=min(4, max(1, len(candidates)))) as pool:
+            outcomes = pool.map(remove, candidates)
+            for sid, (outcome, reason) in zip(candidates, outcomes, strict=True):
+                if outcome == "removed":
+                    report.removed.append(sid)
+                elif outcome == "skipped":
+                    report.skipped.append((sid, reason))
+                else:
+                    report.failed.append((sid, reason))
         cache.flush(self._real)
         if report.removed:
             self._update_index(remove=report.removed)
