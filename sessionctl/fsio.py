@@ -67,34 +67,10 @@ def atomic_write(
     path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE, durable: bool = True
 ) -> None:
     """Replace ``path`` with ``chunks`` atomically and (unless ``durable`` is
-    False, for caches) durably.
-
-    The temp name starts with ``.`` and ends with ``.tmp``, so no reader ever
-    takes it for a session or for the index, and two writers never share one.
-    """
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
-    try:
-        try:
-            buf = bytearray()
-            for chunk in chunks:
-                buf += chunk
-                if len(buf) >= _CHUNK:
-                    _write_all(fd, buf)
-                    buf.clear()
-            if buf:
-                _write_all(fd, buf)
-            if durable:
-                _fsync(fd)
-        finally:
-            os.close(fd)
-        _replace(tmp, path)
-    except BaseException:
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
-        raise
-    if durable:
-        fsync_dir(path.parent)
+    False, for caches) durably. See :func:`atomic_writer`."""
+    with atomic_writer(path, mode=mode, durable=durable) as f:
+        for chunk in chunks:
+            f.write(chunk)
 
 
 @contextlib.contextmanager
@@ -103,8 +79,11 @@ def atomic_writer(
 ) -> Iterator[BinaryIO]:
     """A file object whose content replaces ``path`` atomically on success.
 
-    For output written piece by piece (a streamed export); on any error the
-    temp file is removed and ``path`` is untouched. ``durable=False`` skips
+    The temp file is in the same directory, its name starts with ``.`` and
+    ends with ``.tmp`` (no reader takes it for a session or the index, and
+    two writers never share one); on success it is flushed, fsync'd, renamed
+    over ``path`` and the directory fsync'd; on any error it is removed and
+    ``path`` is untouched. ``durable=False`` skips
     the fsyncs (a batch of exports syncs their directory once at the end).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")

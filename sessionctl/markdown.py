@@ -83,7 +83,7 @@ Differences from the reference, all deliberate (SPEC §4, §5, §7):
   heading; a tool name containing backticks gets a longer code span.
 - The document is always valid Unicode text: lone surrogates (what invalid
   UTF-8 in a session file decodes to) become U+FFFD in text and output, and
-  ``\\uXXXX`` escapes inside JSON.
+  ``\\u`` escapes inside JSON.
 
 Text blocks are markdown written by the model and stay verbatim, as in the
 reference. The same input always gives the same bytes, and ``write`` is called
