@@ -772,7 +772,7 @@ class JSONLStore:
         # and the lock registry is thread-safe. Results keep the input order.
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(4, max(1, len(candidates)))) as pool:
+        with ThreadPoolExecutor(max_workers=min(8, max(1, len(candidates)))) as pool:
             outcomes = pool.map(remove, candidates)
             for sid, (outcome, reason) in zip(candidates, outcomes, strict=True):
                 if outcome == "removed":
