@@ -13,7 +13,7 @@ import functools
 import io
 import os
 import stat
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
@@ -108,10 +108,6 @@ class CleanupReport:
             "skipped": [{"id": i, "reason": r} for i, r in self.skipped],
             "failed": [{"id": i, "reason": r} for i, r in self.failed],
         }
-
-
-def _io(action: str) -> Callable[[OSError], StoreIOError]:
-    return lambda err: StoreIOError.wrap(action, err)
 
 
 class JSONLStore:
