@@ -404,17 +404,12 @@ def export_md(
     store = _store()
     resolved = [store.resolve_id(a) for a in ids]
     if output is not None:
-        _export_to(store, resolved[0], output, context=context)
+        store.write_markdown_file(resolved[0], output, context=context)
         return
     for n, sid in enumerate(resolved):
         if n:
             sys.stdout.write("\n")
         store.write_markdown(sid, sys.stdout, context=context)
-
-
-def _export_to(store: JSONLStore, sid: str, output: Path, *, context: bool) -> None:
-    """``-o FILE``: see :meth:`JSONLStore.write_markdown_file`."""
-    store.write_markdown_file(sid, output, context=context)
 
 
 def _export_all(output_dir: Path, *, hidden: bool, context: bool, verbose: bool) -> None:

@@ -558,22 +558,18 @@ class Session:
 
     def has_user_interaction(self) -> bool:
         """True if a ``user`` message (anywhere in the history) has non-blank text."""
+        if self.first_user_text():
+            return True
         return any(
-            m.role == "user" and any(not is_blank(t) for t in m.texts()) for m in self.messages
-        ) or any(
-            m.role == "user" and any(not is_blank(t) for t in m.texts())
-            for cp in self.checkpoints
-            if cp.messages
-            for m in cp.messages
+            _user_text(m) for cp in self.checkpoints if cp.messages for m in cp.messages
         )
 
     def first_user_text(self) -> str:
         """The first non-blank user text, from which an empty title is derived."""
         for m in self.messages:
-            if m.role == "user":
-                for t in m.texts():
-                    if not is_blank(t):
-                        return t
+            text = _user_text(m)
+            if text:
+                return text
         return ""
 
     def checkpoint_summaries(self) -> list[dict[str, int]]:
@@ -659,6 +655,15 @@ class Session:
 
     def __repr__(self) -> str:
         return f"Session(id={self.id!r}, title={self.title!r}, messages={len(self.messages)})"
+
+
+def _user_text(m: Message) -> str:
+    """The first non-blank text of a ``user`` message, else ``""``."""
+    if m.role == "user":
+        for t in m.texts():
+            if not is_blank(t):
+                return t
+    return ""
 
 
 def _id_index(messages: list[Message]) -> dict[str, int]:

@@ -253,6 +253,14 @@ class JSONLStore:
         with f:
             yield f
 
+    def _entry_if_needed(
+        self, sid: str, has_meta: bool, created: object, updated: object
+    ) -> dict[str, JSON] | None:
+        """The index entry, read only when the file lacks meta or times."""
+        if has_meta and created is not None and updated is not None:
+            return None
+        return (read_index(self._dir) or {}).get(sid)
+
     def _info(
         self, sid: str, key: FileKey, s: Summary, entry: dict[str, JSON] | None
     ) -> SessionInfo:
@@ -267,8 +275,7 @@ class JSONLStore:
                 g("title"), g("workspace"), g("vendor"), g("endpoint"), g("model"), g("preview"))
         if not title:
             title = s.first_user_text
-        created = s.created or _entry_time(entry, "created_at") or _mtime(key)
-        updated = s.updated or _entry_time(entry, "updated_at") or _mtime(key)
+        created, updated = _times(s.created, s.updated, entry, key)
         return SessionInfo(
             id=sid, title=title, workspace=ws, vendor=vendor, endpoint=endpoint, model=model,
             preview=preview, created=created, updated=updated, msg_count=s.msg_count,
@@ -414,20 +421,14 @@ class JSONLStore:
                 # drop the unread rest.
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
         created, updated = mf.times()
-        entry = None
-        if not mf.has_meta or created is None or updated is None:
-            entry = (read_index(self._dir) or {}).get(sid)
+        entry = self._entry_if_needed(sid, mf.has_meta, created, updated)
         if not mf.has_meta and entry is not None:
             for name in ("title", "workspace", "vendor", "endpoint", "model"):
                 v = entry.get(name)
                 setattr(ses, name, v if isinstance(v, str) else "")
         if not ses.title:
             ses.title = derive_title(ses.first_user_text())
-        key = FileKey.of(st)
-        ses._set_times(
-            created or _entry_time(entry, "created_at") or _mtime(key),
-            updated or _entry_time(entry, "updated_at") or _mtime(key),
-        )
+        ses._set_times(*_times(created, updated, entry, FileKey.of(st)))
         ses._disk_meta = meta_fields(ses) if mf.has_meta else None
         ses._disk_meta_raw = mf.last_meta
         return ses
@@ -453,9 +454,8 @@ class JSONLStore:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
         try:
             count = body.finish()
-            entry = None
-            if not summary.has_meta or summary.created is None or summary.updated is None:
-                entry = (read_index(self._dir) or {}).get(sid)
+            entry = self._entry_if_needed(
+                sid, summary.has_meta, summary.created, summary.updated)
             info = self._info(sid, key, summary, entry)
             header = ExportHeader(
                 id=sid, title=info.title, created_ns=info.created[0],
@@ -808,6 +808,18 @@ class JSONLStore:
 
 def _mtime(key: FileKey) -> tuple[int, str]:
     return key.mtime_ns, format_ns(key.mtime_ns)
+
+
+def _times(
+    created: tuple[int, str] | None, updated: tuple[int, str] | None,
+    entry: dict[str, JSON] | None, key: FileKey,
+) -> tuple[tuple[int, str], tuple[int, str]]:
+    """SPEC §7: a time from the file, else from the index entry, else the
+    file's mtime (never "now")."""
+    return (
+        created or _entry_time(entry, "created_at") or _mtime(key),
+        updated or _entry_time(entry, "updated_at") or _mtime(key),
+    )
 
 
 def _entry_time(entry: dict[str, JSON] | None, key: str) -> tuple[int, str] | None:
