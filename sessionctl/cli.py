@@ -10,6 +10,7 @@ session / ambiguous id. Heavy modules are imported inside commands, so
 
 from __future__ import annotations
 
+import gc
 import os
 import sys
 from pathlib import Path
@@ -643,4 +644,7 @@ def main() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
+    # What start-up made (modules, typer's objects) lives until exit: out of
+    # the collector's way, so collections during the command stay cheap.
+    gc.freeze()
     app(prog_name="sessionctl")

@@ -14,7 +14,15 @@ from collections.abc import Iterable
 
 from .errors import AmbiguousSessionId, InvalidSessionId, SessionNotFound
 
-__all__ = ["ID_PATTERN", "hex_part", "is_valid_id", "new_id", "resolve", "validate_id"]
+__all__ = [
+    "ID_PATTERN",
+    "hex_part",
+    "is_valid_id",
+    "new_id",
+    "resolve",
+    "session_ids_in",
+    "validate_id",
+]
 
 #: Valid ids (SPEC §6): no leading ``-`` so an id is never taken for an option.
 ID_PATTERN = re.compile(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}")
@@ -24,6 +32,13 @@ _REFERENCE_ID = re.compile(r"\d{8}-\d{6}-([0-9a-f]{16})")
 def is_valid_id(session_id: object) -> bool:
     """True when ``session_id`` is a string a store may use as a file name."""
     return isinstance(session_id, str) and ID_PATTERN.fullmatch(session_id) is not None
+
+
+def session_ids_in(names: Iterable[str]) -> list[str]:
+    """The ids of the ``<id>.jsonl`` names among ``names`` (a directory
+    listing), in order."""
+    match = ID_PATTERN.fullmatch
+    return [sid for sid in [n[:-6] for n in names if n[-6:] == ".jsonl"] if match(sid)]
 
 
 def validate_id(session_id: object) -> str:

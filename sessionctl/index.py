@@ -11,9 +11,9 @@ cache directory, never in the store.
 from __future__ import annotations
 
 import contextlib
-import hashlib
 import os
 import time
+import zlib
 from pathlib import Path
 from typing import Any, NamedTuple
 
@@ -102,6 +102,15 @@ class FileKey(NamedTuple):
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
+def _tag(store: str) -> str:
+    """A short name for a store's cache files. Not a security boundary: each
+    file records the full store path and is ignored for another store, so a
+    clash only costs speed. (zlib is loaded anyway; hashlib would cost
+    every command ~5 ms of start-up.)"""
+    data = os.fsencode(store)
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
 class SummaryCache:
     """Per-file :class:`Summary` objects, persisted between runs.
 
@@ -117,7 +126,7 @@ class SummaryCache:
         self._dirty = False
         self._path: Path | None = None
         if cache_dir is not None:
-            tag = hashlib.sha256(os.fsencode(str(store_dir))).hexdigest()[:16]
+            tag = _tag(str(store_dir))
             self._path = cache_dir / f"summaries-{tag}.json"
             self._load(str(store_dir))
 
@@ -187,7 +196,7 @@ class ListingSnapshot:
         self._path: Path | None = None
         self._store = str(store_dir)
         if cache_dir is not None:
-            tag = hashlib.sha256(os.fsencode(self._store)).hexdigest()[:16]
+            tag = _tag(self._store)
             self._path = cache_dir / f"listing-{tag}.json"
 
     def load(self, index_key: FileKey | None) -> list[Any] | None:

@@ -14,7 +14,7 @@ import gc
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, NamedTuple
 
 from .text import is_blank
 from .times import format_ns, from_datetime, parse_ns, to_datetime
@@ -712,12 +712,13 @@ def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[M
     return [messages[s], *messages[start:]]
 
 
-@dataclass(frozen=True)
-class SessionInfo:
+class SessionInfo(NamedTuple):
     """One row of ``list``: a session's metadata without its messages.
 
     ``created``/``updated`` are (nanoseconds, RFC 3339 string as stored).
-    ``hidden`` marks sessions without user text.
+    ``hidden`` marks sessions without user text. A named tuple rather than
+    a dataclass: ``list`` builds one per session, and a tuple is built
+    several times faster.
     """
 
     id: str

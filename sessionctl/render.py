@@ -82,6 +82,9 @@ def shorten_path(path: str) -> str:
     return path
 
 
+_BATCH = 256  # rows per write for --json
+
+
 def emit_rows(
     infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write, console: Console | None = None
 ) -> None:
@@ -93,12 +96,20 @@ def emit_rows(
         for info in infos:
             write(orjson.dumps(info.to_dict()).decode() + "\n")
     elif fmt is OutputFormat.json:
-        first = True
-        write("[")
+        # One row per line, written in batches: one write per row made this
+        # several times slower at 10,000 rows; batches still stream.
+        dumps = orjson.dumps
+        sep = "[\n  "
+        batch: list[bytes] = []
         for info in infos:
-            write(("\n  " if first else ",\n  ") + orjson.dumps(info.to_dict()).decode())
-            first = False
-        write("]\n" if first else "\n]\n")
+            batch.append(dumps(info.to_dict()))
+            if len(batch) == _BATCH:
+                write(sep + b",\n  ".join(batch).decode())
+                sep, batch = ",\n  ", []
+        if batch:
+            write(sep + b",\n  ".join(batch).decode())
+            sep = ""
+        write("[]\n" if sep == "[\n  " else "\n]\n")
     elif console is not None:
         console.print(list_table(list(infos), console.width))
     else:

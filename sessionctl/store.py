@@ -21,7 +21,7 @@ from typing import IO, Any, Protocol
 
 from . import bulk, fsio, locking
 from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
-from .ids import is_valid_id, new_id, resolve, validate_id
+from .ids import new_id, resolve, session_ids_in, validate_id
 from .index import (
     FileKey,
     ListingSnapshot,
@@ -30,7 +30,7 @@ from .index import (
     read_index,
     write_index,
 )
-from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
+from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent, gc_paused
 from .paths import cache_dir, current_workspace_path, default_dir
 from .records import (
     Summary,
@@ -60,6 +60,7 @@ __all__ = [
 JSON = Any
 #: How long writers wait for ``<id>.jsonl.flock`` / ``index.json.flock``.
 LOCK_TIMEOUT = 30.0
+_new_tuple = tuple.__new__
 #: ``cleanup --empty`` spares sessions touched within this window (an agent
 #: may be about to write the first prompt).
 EMPTY_GRACE = timedelta(hours=1)
@@ -154,35 +155,41 @@ class JSONLStore:
     # -- scanning ----------------------------------------------------------
     def _scan(self) -> tuple[dict[str, FileKey], builtins.list[tuple[str, str]]]:
         """Session files by id, and names that look like sessions but are not
-        regular files of the store (directories, symlinks)."""
+        regular files of the store (directories, symlinks).
+
+        The hot loop of every ``list``: one regex picks the session names out
+        of the directory listing, and each is stat'ed relative to an open
+        directory descriptor (no path building, shorter kernel lookups).
+        """
         files: dict[str, FileKey] = {}
         odd: builtins.list[tuple[str, str]] = []
         try:
-            with os.scandir(self._dir) as it:
-                for entry in it:
-                    name = entry.name
-                    if not name.endswith(".jsonl"):
-                        continue
-                    sid = name[:-6]
-                    if not is_valid_id(sid):
-                        continue
-                    try:
-                        st = entry.stat(follow_symlinks=False)
-                    except FileNotFoundError:
-                        continue  # removed between readdir and stat
-                    except OSError as err:
-                        odd.append((sid, err.strerror or "cannot stat"))
-                        continue
-                    if stat.S_ISLNK(st.st_mode):
-                        odd.append((sid, "a symbolic link (not followed)"))
-                    elif not stat.S_ISREG(st.st_mode):
-                        odd.append((sid, "not a regular file"))
-                    else:
-                        files[sid] = FileKey.of(st)
+            names = os.listdir(self._dir)
+            dfd = os.open(self._dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         except FileNotFoundError:
             raise StoreIOError(f"no session store at {self._dir}") from None
         except OSError as err:
             raise StoreIOError.wrap("read store", err) from err
+        sids = session_ids_in(names)
+        stat_at, is_reg, new = os.stat, stat.S_ISREG, tuple.__new__
+        try:
+            for sid in sids:
+                try:
+                    st = stat_at(sid + ".jsonl", dir_fd=dfd, follow_symlinks=False)
+                except FileNotFoundError:
+                    continue  # removed between readdir and stat
+                except OSError as err:
+                    odd.append((sid, err.strerror or "cannot stat"))
+                    continue
+                mode = st.st_mode
+                if is_reg(mode):
+                    files[sid] = new(FileKey, (st.st_size, st.st_mtime_ns, st.st_ino))
+                elif stat.S_ISLNK(mode):
+                    odd.append((sid, "a symbolic link (not followed)"))
+                else:
+                    odd.append((sid, "not a regular file"))
+        finally:
+            os.close(dfd)
         return files, odd
 
     @functools.cached_property
@@ -293,17 +300,30 @@ class JSONLStore:
         file's version; files whose size, mtime and inode are unchanged take
         their row from it, and only the others are read.
         """
+        # Tens of thousands of long-lived objects (rows, infos), no cycles.
+        with gc_paused():
+            return self._listing(include_hidden, write_index)
+
+    def _listing(self, include_hidden: bool, write_index: bool) -> Listing:
         files, skipped = self._scan()
         snapshot = ListingSnapshot(self._cache_dir, self._real)
         rows = snapshot.load(self._index_key())
         infos: builtins.list[SessionInfo] = []
         dirty: dict[str, FileKey] = dict(files)
         if rows is not None:
+            # The hot loop of a warm list, one pass per session, inlined: a
+            # row is current when size, mtime and inode match and it was not
+            # flagged as taken within a clock tick of a change (see _row_of).
+            pop, new, append = dirty.pop, _new_tuple, infos.append
             for r in rows:
-                key = dirty.get(r[0])
-                if key is not None and _row_current(r, key):
-                    infos.append(_info_of_row(r))
-                    del dirty[r[0]]
+                key = pop(r[0], None)
+                if key is None:
+                    continue
+                if r[1] == key[0] and r[2] == key[1] and r[3] == key[2] and not r[16]:
+                    append(new(SessionInfo, (r[0], r[4], r[5], r[6], r[7], r[8], (r[10], r[11]),
+                                             (r[12], r[13]), r[14], r[15], r[9])))
+                else:
+                    dirty[r[0]] = key  # changed: read again below
             if not dirty and len(infos) == len(rows) and not skipped:
                 # Nothing changed since the last complete listing; the rows
                 # are stored in order and the index was consistent then.
@@ -831,26 +851,14 @@ def _entry_time(entry: dict[str, JSON] | None, key: str) -> tuple[int, str] | No
 
 
 def _row_of(info: SessionInfo, key: FileKey) -> builtins.list[Any]:
-    """A listing-snapshot row: the file's version, then the session's fields."""
+    """A listing-snapshot row: the file's version, then the session's fields;
+    the last field flags a row taken within a clock tick of a change
+    (ListingSnapshot.save). ``listing`` reads rows back in its hot loop."""
     return [
         info.id, key.size, key.mtime_ns, key.ino, info.title, info.workspace, info.vendor,
         info.endpoint, info.model, info.preview, info.created[0], info.created[1],
         info.updated[0], info.updated[1], info.msg_count, info.hidden, 0,
     ]
-
-
-def _row_current(r: builtins.list[Any], key: FileKey) -> bool:
-    """Whether a snapshot row still describes the file (and was not taken
-    within a clock tick of a change, see ListingSnapshot)."""
-    return r[1] == key.size and r[2] == key.mtime_ns and r[3] == key.ino and not r[16]
-
-
-def _info_of_row(r: builtins.list[Any]) -> SessionInfo:
-    return SessionInfo(
-        id=r[0], title=r[4], workspace=r[5], vendor=r[6], endpoint=r[7], model=r[8],
-        preview=r[9], created=(r[10], r[11]), updated=(r[12], r[13]), msg_count=r[14],
-        hidden=r[15],
-    )
 
 
 def _entry_matches(entry: dict[str, JSON] | None, info: SessionInfo) -> bool:

@@ -11,7 +11,6 @@ from __future__ import annotations
 import json
 import os
 from collections import Counter
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -241,23 +240,15 @@ def test_scan_ignores_file_deleted_while_scanning(
     store = JSONLStore(store_dir)
     for sid in ("keep-1", "gone-1"):
         _mk(store, sid)
-    real_scandir = os.scandir
+    real_listdir = os.listdir
 
-    class Deleting:
-        """scandir whose entries were read before a deleter unlinked one."""
+    def deleting(path: object) -> list[str]:
+        """A directory listing read just before a deleter unlinked one file."""
+        names = real_listdir(path)  # type: ignore[call-overload]
+        (store_dir / "gone-1.jsonl").unlink(missing_ok=True)
+        return names  # type: ignore[no-any-return]
 
-        def __init__(self, path: object) -> None:
-            with real_scandir(path) as it:  # type: ignore[call-overload]
-                self.entries = list(it)
-            (store_dir / "gone-1.jsonl").unlink(missing_ok=True)
-
-        def __enter__(self) -> Iterator[os.DirEntry[str]]:
-            return iter(self.entries)
-
-        def __exit__(self, *a: object) -> None:
-            pass
-
-    monkeypatch.setattr(os, "scandir", Deleting)
+    monkeypatch.setattr(os, "listdir", deleting)
     listing = store.listing()
     assert [i.id for i in listing.sessions] == ["keep-1"]
     assert listing.skipped == []

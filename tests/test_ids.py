@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionctl import AmbiguousSessionId, InvalidSessionId, SessionNotFound
-from sessionctl.ids import hex_part, is_valid_id, new_id, resolve, validate_id
+from sessionctl.ids import hex_part, is_valid_id, new_id, resolve, session_ids_in, validate_id
 
 REF_ID = "20261124-145343-0626a978c20577ff"
 
@@ -45,6 +45,26 @@ def test_invalid_types(bad: object) -> None:
 @given(st.text(max_size=140))
 def test_validity_matches_the_spec_pattern(s: str) -> None:
     assert is_valid_id(s) == bool(re.fullmatch(r"[A-Za-z0-9_][A-Za-z0-9_-]{0,127}", s, re.ASCII))
+
+
+_NAME_CHARS = st.sampled_from([*"ab09_-.\n \u00e9/", ".jsonl", ".json", ".lock"])
+
+
+@given(st.lists(st.lists(_NAME_CHARS, max_size=12).map("".join), max_size=12)
+       | st.lists(st.text(max_size=140).map(lambda t: t + ".jsonl"), max_size=5))
+def test_session_ids_in_is_the_per_name_rule(names: list[str]) -> None:
+    """The one-regex scan of a directory listing agrees, name by name, with
+    is_valid_id on what precedes ".jsonl" (newlines and dots in names too)."""
+    names = [n for n in names if "\0" not in n]  # no file name holds NUL
+    expected = [n[:-6] for n in names if n.endswith(".jsonl") and is_valid_id(n[:-6])]
+    assert session_ids_in(names) == expected
+
+
+def test_session_ids_in_examples() -> None:
+    names = [f"{REF_ID}.jsonl", f"{REF_ID}.jsonl.flock", f"{REF_ID}.lock", "index.json",
+             "a\nb.jsonl", "-x.jsonl", "x" * 129 + ".jsonl", "x" * 128 + ".jsonl", ".jsonl",
+             "a.jsonl.jsonl", "ok.jsonl"]
+    assert session_ids_in(names) == [REF_ID, "x" * 128, "ok"]
 
 
 def test_new_id_shape() -> None:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import io
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -113,6 +114,14 @@ def test_emit_rows_formats() -> None:
         r.to_dict() for r in rows]
     assert json.loads(emitted(rows, OutputFormat.json)) == [r.to_dict() for r in rows]
     assert emitted([], OutputFormat.json) == "[]\n"
+    # One row per line, two-space indent, across batch boundaries too.
+    for n in (1, 255, 256, 257, 600):
+        many = [info(k) for k in range(n)]
+        lines = emitted(many, OutputFormat.json).split("\n")
+        assert lines[0] == "[" and lines[-2:] == ["]", ""] and len(lines) == n + 3
+        assert [json.loads(x.strip().rstrip(",")) for x in lines[1:-2]] == [
+            r.to_dict() for r in many]
+        assert all(x.endswith(",") for x in lines[1:-3]) and not lines[-3].endswith(",")
     assert emitted([], OutputFormat.jsonl) == ""
     assert emitted(rows, OutputFormat.table).splitlines() == [
         f"{rows[0].id}\t2027-01-15T08:00:00Z\t1\t/w\ttitle 1",
@@ -121,17 +130,21 @@ def test_emit_rows_formats() -> None:
 
 
 def test_emit_rows_streams() -> None:
-    """Rows are written as they come, not collected first (list | head)."""
+    """Rows are written as they come, not collected first (list | head):
+    row by row, or for --json in batches of a few hundred."""
     seen: list[str] = []
 
-    def gen() -> object:
-        for n in range(3):
+    def gen(fmt: OutputFormat, lag: int) -> Iterator[SessionInfo]:
+        for n in range(1000):
             yield info(n)
-            assert len(seen) >= n + 1
+            if n >= lag:
+                assert seen, (fmt, n)
 
-    for fmt in (OutputFormat.ids, OutputFormat.jsonl, OutputFormat.json, OutputFormat.table):
+    for fmt, lag in ((OutputFormat.ids, 0), (OutputFormat.jsonl, 0),
+                     (OutputFormat.table, 0), (OutputFormat.json, 256)):
         seen.clear()
-        emit_rows(gen(), fmt, seen.append)  # type: ignore[arg-type]
+        emit_rows(gen(fmt, lag), fmt, seen.append)
+        assert seen
 
 
 def render(renderable: object, width: int = 100) -> str:
