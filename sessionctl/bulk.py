@@ -14,7 +14,8 @@ from pathlib import Path
 from typing import Any
 
 from . import fsio
-from .records import Summary, summarize
+from .records import Summary
+from .scan import summarize
 
 __all__ = ["summarize_many", "worth_parallel"]
 

@@ -346,11 +346,9 @@ def show(
     store = _store()
     sid = store.resolve_id(session_id)
     if as_json:
-        from .render import write_session_json
-
-        session = store.load(sid)
         sys.stdout.flush()
-        write_session_json(session, sys.stdout.buffer.write, context=context)
+        store.write_json(sid, sys.stdout.buffer, context=context)
+        sys.stdout.buffer.flush()
         return
     if not _stdout_is_terminal():
         store.write_markdown(sid, sys.stdout, context=context)
@@ -526,7 +524,7 @@ def cleanup(
         cutoff = parse_date(before)
     report = _store().cleanup(before=cutoff, empty=empty, dry_run=dry_run)
     if as_json:
-        from .render import json_bytes
+        from .records import json_bytes
 
         sys.stdout.flush()
         sys.stdout.buffer.write(json_bytes(report.to_dict()))
@@ -577,7 +575,7 @@ def resume(
     else:
         sid = store.resolve_id(session_id)
     if context:
-        from .render import json_bytes
+        from .records import json_bytes
 
         ses = store.load(sid)
         data = {"id": sid, "workspace": ses.workspace,

@@ -1,165 +1,193 @@
-"""Streamed markdown export of one session file, in a single read.
+"""Streamed exports of one session file: markdown, and the JSON of ``show``.
 
-The header needs things known only at the end of the file (the message
-count, the last ``meta``, the checkpoint that starts the resume context), so
-the body is rendered into an unnamed temporary file while the records are
-read once, then the header is written and the body copied after it. Memory
-stays bounded by the largest record; each line is parsed once.
+Both are written from a single scan of the file (:mod:`sessionctl.scan`):
+each message is rendered as it is read into a spool, then the header (which
+needs the whole file: message count, last meta, resume point) is written and
+the spooled messages copied after it, with checkpoint sections or the resume
+context put in their places. Memory stays bounded by the largest record.
 """
 
 from __future__ import annotations
 
-import tempfile
-from collections.abc import Callable, Iterable
-from typing import Any
+import codecs
+from collections.abc import Callable
+from dataclasses import replace
+from typing import IO, Any
 
-from .markdown import CheckpointMark, render_item
-from .models import Checkpoint, Message
-from .records import Summary, summarize
+from .markdown import (
+    CheckpointMark,
+    ExportHeader,
+    message_section,
+    nest_section,
+    render_header,
+    render_item,
+)
+from .models import Checkpoint, Message, _resume_point, checkpoint_summaries_of
+from .records import json_bytes, message_json
+from .scan import Scanned
 
-__all__ = ["SpooledExport"]
+__all__ = ["json_section", "markdown_message", "text_writer", "write_json", "write_markdown"]
 
 JSON = Any
-_COPY = 1 << 20
+WriteBytes = Callable[[bytes], object]
 
 
-class SpooledExport:
-    """A :class:`~sessionctl.records.RecordSink` that renders into a spool.
+def json_of_object(m: dict[str, JSON]) -> bytes:
+    """:func:`message_json` of a message object read from a file (scan's renderer)."""
+    return message_json(Message._wrap_checked(m))
 
-    It remembers where each message's section starts, so ``--context`` can
-    copy out only the resume context once the last usable checkpoint is
-    known.
-    """
 
-    def __init__(self, *, context: bool) -> None:
-        self.context = context
-        self._spool = tempfile.TemporaryFile()  # noqa: SIM115 - closed in close()
-        self._pos = 0
-        self._starts: list[int] = []  # spool offset of message k's section
-        self._ends: list[int] = []
-        self._ids: dict[str, int] = {}
-        self._summaries: dict[str, Message] = {}
-        # For --context: the last usable checkpoint's (spool range of its own
-        # messages, their count, index of the first later message, summary index)
-        self._cut: tuple[int, int, int, int, int] | None = None
-        self._cut_seq = -1
-        self._seq = 0
-        self._pending: list[tuple[int, Checkpoint]] = []
-        self.count = 0
+def _item_bytes(item: Message | CheckpointMark) -> bytes:
+    parts: list[str] = []
+    render_item(item, parts.append)
+    return "".join(parts).encode("utf-8", "surrogatepass")
 
-    def _emit(self, item: Message | CheckpointMark) -> tuple[int, int]:
-        parts: list[str] = []
-        render_item(item, parts.append)
-        data = "".join(parts).encode("utf-8", "surrogatepass")
-        start = self._pos
-        self._spool.write(data)
-        self._pos += len(data)
-        return start, self._pos
 
-    # -- RecordSink ----------------------------------------------------------
-    def message(self, index: int, message: dict[str, JSON]) -> None:
-        msg = Message._wrap_checked(message)  # summarize validated it
-        mid = message.get("id")
-        if mid and isinstance(mid, str):
-            self._ids.setdefault(mid, index)
-            if message.get("role") == "system":
-                texts = msg.texts()
-                if texts and texts[0].startswith("[Previous conversation summary]"):
-                    self._summaries[mid] = msg
-        start, end = self._emit(msg)
-        self._starts.append(start)
-        self._ends.append(end)
-        self.count = index + 1
+def markdown_message(m: dict[str, JSON]) -> bytes:
+    """A message object's markdown section (scan's renderer)."""
+    return message_section(m).encode("utf-8", "surrogatepass")
 
-    def checkpoint(self, checkpoint: Checkpoint) -> None:
-        cp = checkpoint
-        k = cp.after_message
-        self._seq += 1
-        if cp.is_legacy:
-            if not cp.messages:
-                return  # nothing to resume from: ignored, as the agent does
-            if self.context:
-                first = self._pos
-                for m in cp.messages:
-                    self._emit(m)
-                self._cut = (first, self._pos, len(cp.messages), k, -1)
-                self._cut_seq = self._seq
-            else:
-                self._emit(CheckpointMark(cp.tokens, len(cp.messages), list(cp.messages)))
+
+# -- markdown ---------------------------------------------------------------------
+
+
+def _context(sc: Scanned) -> tuple[Checkpoint | None, int, int | None]:
+    """Where the resume context starts, as ``Session.context_messages``:
+    (the checkpoint, the first later message, the summary message's index)."""
+    if not sc.checkpoints:
+        return None, 0, None
+    return _resume_point(sc.checkpoints, sc.ids, sc.count)
+
+
+def write_markdown(
+    sc: Scanned, header: ExportHeader, write: WriteBytes, *, context: bool = False
+) -> None:
+    """The document, exactly as :func:`~sessionctl.store.export_session_markdown`
+    renders the loaded session: ``header`` (with the message count set here),
+    then the messages with their checkpoint sections, or only the resume
+    context."""
+    if context:
+        found, start, s = _context(sc)
+        if found is None:
+            write(_header_bytes(replace(header, message_count=sc.count)))
+            sc.copy_messages(0, sc.count, write)
             return
-        s = self._ids.get(cp.summary_msg_id)
+        head = len(found.messages or ()) if s is None else 1
+        write(_header_bytes(replace(header, message_count=head + max(0, sc.count - start))))
         if s is None:
-            # The summary may come later in the file: decide at the end.
-            self._pending.append((self._seq, cp))
-            return
-        self._new_format(cp, s, self._seq)
-
-    def _new_format(self, cp: Checkpoint, s: int, seq: int) -> None:
-        last = self._ids.get(cp.last_msg_id) if cp.last_msg_id else None
-        first = last + 1 if last is not None and last > s else s + 1
-        if self.context:
-            if seq > self._cut_seq:
-                self._cut, self._cut_seq = (0, 0, 1, first, s), seq
+            for m in found.messages or ():
+                write(_item_bytes(m))
         else:
-            summary = self._summaries.get(cp.summary_msg_id)
-            shown = [summary] if summary is not None else []
-            self._emit(CheckpointMark(cp.tokens, 1 + max(0, cp.after_message - first), shown))
-
-    # -- output --------------------------------------------------------------
-    def finish(self) -> int:
-        """Settle checkpoints whose summary came after them; the message count
-        of the document."""
-        for seq, cp in self._pending:
-            s = self._ids.get(cp.summary_msg_id)
-            if s is not None and self.context:
-                # Only the resume context depends on it; in the full export
-                # the position has passed (the summary itself is shown).
-                self._new_format(cp, s, seq)
-        if not self.context or self._cut is None:
-            return self.count
-        _a, _b, n, first, s = self._cut
-        return n + max(0, self.count - first)
-
-    def copy_to(self, write: Callable[[str], object]) -> None:
-        """Write the rendered body (or only the resume context)."""
-        ranges: list[tuple[int, int]]
-        if not self.context or self._cut is None:
-            ranges = [(0, self._pos)]
+            sc.copy_messages(s, s + 1, write)
+        sc.copy_messages(start, sc.count, write)
+        return
+    write(_header_bytes(replace(header, message_count=sc.count)))
+    ids = sc.ids if sc.checkpoints else {}
+    marks = {c["after_message"]: c for c in checkpoint_summaries_of(sc.checkpoints, ids)}
+    done = 0
+    for cp in sc.checkpoints:
+        k = cp.after_message
+        if k not in marks:
+            continue
+        sc.copy_messages(done, k, write)
+        done = max(done, k)
+        n = marks[k]["messages"]
+        if cp.messages:
+            mark = CheckpointMark(cp.tokens, n, list(cp.messages))
         else:
-            a, b, _n, first, s = self._cut
-            ranges = []
-            if s >= 0:
-                ranges.append((self._starts[s], self._ends[s]))
+            i = ids.get(cp.summary_msg_id) if cp.summary_msg_id else None
+            nested = () if i is None else (nest_section(sc.message_bytes(i).decode(
+                "utf-8", "surrogatepass")),)
+            mark = CheckpointMark(cp.tokens, n, [], nested)
+        write(_item_bytes(mark))
+    sc.copy_messages(done, sc.count, write)
+
+
+def _header_bytes(header: ExportHeader) -> bytes:
+    parts: list[str] = []
+    render_header(header, parts.append)
+    return "".join(parts).encode("utf-8", "surrogatepass")
+
+
+# -- JSON (show --json) -------------------------------------------------------------
+
+
+def write_json(
+    sc: Scanned, head: dict[str, JSON], write: WriteBytes, *, context: bool = False
+) -> None:
+    """``show --json`` of a scanned file: exactly what ``Session.to_dict()``
+    of the loaded session gives (``head`` holds its first fields)."""
+    ids = sc.ids if sc.checkpoints else {}
+    found, start, s = _context(sc)
+    write(json_bytes(head)[:-2])  # without the closing brace and newline
+    for key, only_context in (("messages", context), ("context_messages", True)):
+        write(b',"' + key.encode() + b'":[')
+        out = _ArrayWriter(write)
+        if not only_context or found is None:
+            sc.copy_messages(0, sc.count, out.spooled)
+        else:
+            if s is None:
+                for m in found.messages or ():
+                    out.item(message_json(m))
             else:
-                ranges.append((a, b))
-            if first < len(self._starts):
-                ranges.append((self._starts[first], self._pos))
-        for start, end in ranges:
-            self._copy(start, end, write)
-
-    def _copy(self, start: int, end: int, write: Callable[[str], object]) -> None:
-        import codecs
-
-        decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
-        self._spool.seek(start)
-        left = end - start
-        while left > 0:
-            chunk = self._spool.read(min(_COPY, left))
-            if not chunk:
-                break
-            left -= len(chunk)
-            write(decoder.decode(chunk, final=left <= 0))
-
-    def close(self) -> None:
-        self._spool.close()
+                sc.copy_messages(s, s + 1, out.spooled)
+            sc.copy_messages(start, sc.count, out.spooled)
+        write(b"]")
+    tail = {
+        "checkpoints": checkpoint_summaries_of(sc.checkpoints, ids),
+        "tunnel_events": [e.to_dict() for e in sc.tunnel_events],
+        "tunnel_events_complete": sc.mf.tunnel_events_complete,
+        "cost": sc.cost,
+        "has_user_interaction": bool(sc.first_text) or sc.cp_interaction,
+    }
+    write(b"," + json_bytes(tail)[1:])
 
 
-def export_pass(lines: Iterable[bytes], *, context: bool) -> tuple[Summary, SpooledExport]:
-    """Read a session file once: its summary, and its body rendered."""
-    spool = SpooledExport(context=context)
-    try:
-        summary = summarize(lines, spool)
-    except BaseException:
-        spool.close()
-        raise
-    return summary, spool
+class _ArrayWriter:
+    """Writes a JSON array's elements: spooled sections (each starts with a
+    comma, see :func:`json_section`) and single items, comma-separated."""
+
+    def __init__(self, write: WriteBytes) -> None:
+        self._write = write
+        self._empty = True
+
+    def spooled(self, chunk: bytes) -> None:
+        if self._empty and chunk:
+            chunk = chunk[1:]  # the first element's comma
+            self._empty = False
+        if chunk:
+            self._write(chunk)
+
+    def item(self, data: bytes) -> None:
+        self._write(data if self._empty else b"," + data)
+        self._empty = False
+
+
+def json_section(m: dict[str, JSON]) -> bytes:
+    """A message object's JSON with a leading comma (scan's renderer for
+    ``show --json``: joined spool ranges are then valid array bodies)."""
+    return b"," + json_of_object(m)
+
+
+def text_writer(out: IO[str]) -> tuple[WriteBytes, Callable[[], None]]:
+    """A bytes writer onto the text stream ``out`` (UTF-8 documents), and
+    what to call at the end. A UTF-8 file or stdout gets the bytes
+    directly; any other stream, text decoded on the way."""
+    buffer = getattr(out, "buffer", None)
+    encoding = getattr(out, "encoding", None) or ""
+    if buffer is not None and codecs.lookup(encoding).name == "utf-8":
+        out.flush()
+        return buffer.write, buffer.flush
+    decoder = codecs.getincrementaldecoder("utf-8")("surrogatepass")
+
+    def write(data: bytes) -> None:
+        text = decoder.decode(data)
+        if text:
+            out.write(text)
+
+    def finish() -> None:
+        text = decoder.decode(b"", final=True)
+        if text:
+            out.write(text)
+
+    return write, finish

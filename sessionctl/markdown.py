@@ -107,6 +107,8 @@ from .times import utc_second
 __all__ = [
     "CheckpointMark",
     "ExportHeader",
+    "message_section",
+    "nest_section",
     "render_header",
     "render_item",
     "render_markdown",
@@ -121,6 +123,7 @@ _TICK_RUN = re.compile(r"`+")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _B64_SPACE = (" ", "\t", "\r", "\n")
+_PIECE = 1 << 16  # text this long is written as a piece of its own
 _SIZE_UNITS = ("KB", "MB", "GB", "TB")
 
 
@@ -145,6 +148,8 @@ class CheckpointMark:
     tokens: int
     message_count: int
     messages: list[Message] = field(default_factory=list)
+    #: Further messages shown, already rendered (see :func:`nest_section`).
+    nested: tuple[str, ...] = ()
 
 
 def render_markdown(
@@ -176,6 +181,15 @@ def render_item(item: Message | CheckpointMark, write: Write) -> None:
         write("---\n\n")
 
 
+def nest_section(section: str) -> str:
+    """A message's section as :func:`render_item` writes it, in the form it
+    takes inside a checkpoint section: the heading one level deeper, without
+    the closing break (so a streamed export can reuse a rendered message)."""
+    if not section.startswith("## ") or not section.endswith("---\n\n"):
+        raise ValueError("not a message section")
+    return "#" + section[: -len("---\n\n")]
+
+
 # -- header, sections ---------------------------------------------------------
 
 
@@ -199,11 +213,27 @@ def _write_checkpoint(mark: CheckpointMark, write: Write) -> None:
     write(f"History compacted to {messages} ({tokens}).\n\n")
     for message in mark.messages:
         _write_message(message, "###", write)
+    for section in mark.nested:
+        write(section)
     write("---\n\n")
 
 
 def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
+
+
+def message_section(m: dict[str, Any]) -> str:
+    """:func:`render_item` of a message object as read from a file (already
+    validated): the hot path of a streamed export, without wrapping."""
+    out: list[str] = []
+    write = out.append
+    role = m.get("role")
+    assert isinstance(role, str)
+    write(f"## {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
+    for d in m.get("content") or ():
+        _write_block(d, write)
+    write("---\n\n")
+    return "".join(out)
 
 
 def _write_message(message: Message, level: str, write: Write) -> None:
@@ -223,21 +253,29 @@ def _str_of(d: dict[str, Any], key: str) -> str:
 
 
 def _write_block(d: dict[str, Any], write: Write) -> None:
+    # Hot path of an export (one call per block of 100,000s): few calls and
+    # one piece per small block; big text is written as its own piece.
     kind = d.get("type")
     if kind == "text":
         text = d.get("text")
-        write(_clean(text) if isinstance(text, str) else "")
-        write("\n\n")
+        text = _clean(text) if isinstance(text, str) else ""
+        if len(text) < _PIECE:
+            write(text + "\n\n")
+        else:
+            write(text)
+            write("\n\n")
     elif kind == "tool_use":
-        write(f"**Tool Call:** {_code_span(_str_of(d, 'tool_name'))}\n")
+        name = d.get("tool_name")
+        head = f"**Tool Call:** {_code_span(name if isinstance(name, str) else '')}\n"
         # Absent input: no json block (as the reference); JSON null: "null".
         if "input" in d:
-            _write_fenced(_json(d["input"]), write, info="json")
-        write("\n")
+            _write_fenced(head, _json(d["input"]), write, info="json")
+        else:
+            write(head + "\n")
     elif kind == "tool_result":
-        write(f"**Tool Result** (error={'true' if d.get('is_error') is True else 'false'}):\n")
-        _write_fenced(_clean(_str_of(d, "output")), write)
-        write("\n")
+        out = d.get("output")
+        head = f"**Tool Result** (error={'true' if d.get('is_error') is True else 'false'}):\n"
+        _write_fenced(head, _clean(out) if isinstance(out, str) else "", write)
     elif kind == "image":
         mime, data, shown = _str_of(d, "image_mime"), _str_of(d, "image_data"), d.get("images")
         if data or mime or not (isinstance(shown, list) and shown):
@@ -261,18 +299,21 @@ def _fence(content: str) -> str:
     return "`" * (longest + 1)
 
 
-def _write_fenced(content: str, write: Write, *, info: str = "") -> None:
-    """A fenced code block a CommonMark parser reads back as ``content + "\\n"``.
+def _write_fenced(head: str, content: str, write: Write, *, info: str = "") -> None:
+    """``head``, then a fenced code block a CommonMark parser reads back as ``content + "\\n"``.
 
     The closing fence is preceded by ``\\n`` whether or not ``content`` ends
     with one (the reference's bytes), so the read-back rule has no exception;
     no line of ``content`` can close the block, since the fence is longer than
-    every backtick run in it.
+    every backtick run in it. A blank line follows.
     """
     fence = _fence(content)
-    write(f"{fence}{info}\n")
-    write(content)
-    write(f"\n{fence}\n")
+    if len(content) < _PIECE:
+        write(f"{head}{fence}{info}\n{content}\n{fence}\n\n")
+    else:  # its own piece: not copied into another string
+        write(f"{head}{fence}{info}\n")
+        write(content)
+        write(f"\n{fence}\n\n")
 
 
 def _code_span(text: str) -> str:
@@ -291,13 +332,15 @@ def _code_span(text: str) -> str:
 
 def _clean(text: str) -> str:
     """``text`` as valid Unicode: lone surrogates become U+FFFD."""
-    if _SURROGATE.search(text) is None:
+    if text.isascii() or _SURROGATE.search(text) is None:  # isascii: fast, in C
         return text
     return _SURROGATE.sub("\ufffd", text)
 
 
 def _one_line(text: str) -> str:
     """A one-line field: line breaks shown as spaces."""
+    if "\n" not in text and "\r" not in text:
+        return _clean(text)
     return _LINE_BREAK.sub(" ", _clean(text))
 
 

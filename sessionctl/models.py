@@ -574,21 +574,7 @@ class Session:
 
     def checkpoint_summaries(self) -> list[dict[str, int]]:
         """``[{"after_message", "tokens", "messages"}]`` for each usable checkpoint."""
-        ids = _id_index(self.messages)
-        out = []
-        for i, cp in enumerate(self.checkpoints):
-            if cp.is_legacy and not cp.messages:
-                continue
-            if not cp.is_legacy and ids.get(cp.summary_msg_id) is None:
-                continue
-            limit = cp.after_message
-            found, start, s = _resume_point(self.checkpoints[: i + 1], ids, limit)
-            if found is None:
-                n = limit
-            else:
-                n = (1 if s is not None else len(found.messages or ())) + max(0, limit - start)
-            out.append({"after_message": limit, "tokens": cp.tokens, "messages": n})
-        return out
+        return checkpoint_summaries_of(self.checkpoints, _id_index(self.messages))
 
     def to_dict(self) -> dict[str, JSON]:
         """The loaded session as ``show --json`` prints it (SPEC §5)."""
@@ -694,6 +680,26 @@ def _resume_point(
             last = None
         return cp, (last + 1 if last is not None and last > s else s + 1), s
     return None, 0, None
+
+
+def checkpoint_summaries_of(
+    checkpoints: list[Checkpoint], ids: dict[str, int]
+) -> list[dict[str, int]]:
+    """:meth:`Session.checkpoint_summaries`, given the message id index."""
+    out = []
+    for i, cp in enumerate(checkpoints):
+        if cp.is_legacy and not cp.messages:
+            continue
+        if not cp.is_legacy and ids.get(cp.summary_msg_id) is None:
+            continue
+        limit = cp.after_message
+        found, start, s = _resume_point(checkpoints[: i + 1], ids, limit)
+        if found is None:
+            n = limit
+        else:
+            n = (1 if s is not None else len(found.messages or ())) + max(0, limit - start)
+        out.append({"after_message": limit, "tokens": cp.tokens, "messages": n})
+    return out
 
 
 def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[Message]:

@@ -15,23 +15,25 @@ import re
 import sys
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import orjson
 
 from .errors import CorruptStore
-from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused, is_message_object
-from .text import derive_title, is_blank
+from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused
+from .text import is_blank
 from .times import ZERO_TIME, parse_ns
 
 __all__ = [
     "MetaFold",
-    "RecordSink",
+    "Readable",
     "Summary",
     "dumps_line",
     "fold",
+    "json_bytes",
     "loads_line",
-    "summarize",
+    "message_json",
+    "read_blocks",
 ]
 
 JSON = Any
@@ -74,6 +76,68 @@ _NINETEEN = b"0" * 19
 def _has_long_digits(line: bytes) -> bool:
     """True when ``line`` holds a run of 19+ digits (a number beyond 64 bits?)."""
     return _NINETEEN in line.translate(_DIGIT_MAP)
+
+
+_BLOCK = 1 << 22  # bytes read at a time by read_blocks
+
+
+class Readable(Protocol):
+    """Something to read bytes from (a file, or a range of one)."""
+
+    def read(self, n: int, /) -> bytes: ...
+
+
+def read_blocks(lines: Iterable[bytes] | Readable) -> Iterator[tuple[list[bytes], set[bytes]]]:
+    """A file's lines in blocks: (lines, the lines among them that may hold a
+    number beyond 64 bits).
+
+    A file object is read 4 MB at a time and split in C, and the digit scan
+    of :func:`_has_long_digits` runs once per block instead of once per line
+    (both were a large share of reading a 100 MB session); a line longer
+    than a block is assembled whole. Any other iterable of lines is one
+    block. Lines read from a file lose their ``\n``, which no reader needs.
+    """
+    read = getattr(lines, "read", None)
+    if read is None:
+        block = list(cast("Iterable[bytes]", lines))
+        yield block, {line for line in block if _has_long_digits(line)}
+        return
+    pending: list[bytes] = []  # the start of a line not yet ended
+    while True:
+        data = read(_BLOCK)
+        if not data:
+            break
+        end = data.rfind(b"\n")
+        if end < 0:
+            pending.append(data)
+            continue
+        head = data[: end + 1]
+        if pending:
+            pending.append(head)
+            head = b"".join(pending)
+            pending = []
+        if end + 1 < len(data):
+            pending.append(data[end + 1:])
+        block = head.split(b"\n")
+        block.pop()  # the empty piece after the last newline
+        yield block, _long_digit_lines(head)
+    if pending:
+        tail = b"".join(pending)
+        yield [tail], {tail} if _has_long_digits(tail) else set()
+
+
+def _long_digit_lines(data: bytes) -> set[bytes]:
+    """The lines of ``data`` holding a run of 19+ digits (one scan of all)."""
+    digits = data.translate(_DIGIT_MAP)  # newlines become "x": runs end at lines
+    found: set[bytes] = set()
+    pos = digits.find(_NINETEEN)
+    while pos >= 0:
+        start = data.rfind(b"\n", 0, pos) + 1
+        end = data.find(b"\n", pos)
+        end = len(data) if end < 0 else end
+        found.add(data[start:end])
+        pos = digits.find(_NINETEEN, end)
+    return found
 
 
 def _reject_constant(name: str) -> Any:
@@ -158,6 +222,30 @@ def dumps_line(record: dict[str, JSON]) -> bytes:
             sys.setrecursionlimit(limit)
 
 
+def json_bytes(obj: Any) -> bytes:
+    """Compact JSON with a final newline (what ``--json`` prints)."""
+    try:
+        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
+    except TypeError:
+        # Values orjson cannot write (integers beyond 64 bits kept exact by
+        # load): the standard library writes the same JSON, only slower.
+        import json
+
+        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
+            "utf-8", "surrogatepass") + b"\n"
+
+
+def message_json(m: Message) -> bytes:
+    """One message as JSON, from its parsed object when it was not changed
+    (no copy: ``show --json`` of 100,000 messages stays lean)."""
+    raw = m._raw
+    obj: Any = raw if m._content is None and isinstance(raw.get("content"), list) else m.to_dict()
+    try:
+        return orjson.dumps(obj)
+    except TypeError:
+        return json_bytes(obj)[:-1]
+
+
 def _std_dumps(record: dict[str, JSON]) -> bytes:
     return json.dumps(record, ensure_ascii=True, separators=(",", ":")).encode() + b"\n"
 
@@ -222,6 +310,30 @@ class MetaFold:
                     setattr(self, attr, (ns, raw))
                     break
 
+    def compact(self) -> None:
+        """Resolve the times and drop the raw strings (before pickling)."""
+        self._resolve()
+        self._raw_ts, self._raw_created, self._raw_updated = [], [], []
+
+    def followed_by(self, later: MetaFold) -> MetaFold:
+        """The fold of this part of a file and then ``later``'s part: what one
+        pass over both would give. Both are resolved first."""
+        self.compact()
+        later.compact()
+        last = later if later.has_meta else self
+        return MetaFold(
+            has_meta=self.has_meta or later.has_meta,
+            # A later meta sets every plain field and the sticky ones it has
+            # values for: exactly the keys its own fold holds.
+            fields={**self.fields, **later.fields},
+            meta_created=later.meta_created or self.meta_created,
+            meta_updated=later.meta_updated or self.meta_updated,
+            first_ts=self.first_ts or later.first_ts,
+            last_ts=later.last_ts or self.last_ts,
+            tunnel_events_complete=last.tunnel_events_complete,
+            last_meta=last.last_meta,
+        )
+
     def times(self) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
         """(created, updated) from the file alone (SPEC §7); ``None`` when unknown."""
         self._resolve()
@@ -246,6 +358,9 @@ def _user_text(message: JSON) -> str:
     return ""
 
 
+_MSG = ("msg", None)
+
+
 def fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     """Build a :class:`Session` from a file's lines (times left to the caller)."""
     with gc_paused():
@@ -258,53 +373,66 @@ def _fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     layout = ses._layout
     seen_ids: set[str] = set()
     messages = ses.messages
-    for line in lines:
-        rec = loads_line(line, exact=True)
-        if rec is None:
-            continue
-        rtype = rec.get("type")
-        if rtype == "message":
-            msg = Message._wrap(rec.get("message"), rec)
-            if msg is not None:
-                mid = msg.id
-                if mid and mid in seen_ids:
-                    layout.append(("raw", rec))  # a duplicate: read once, kept
+    # The hot loop of load (one pass per line of a file of 100,000s of
+    # lines): parsing and the timestamp fold are inlined.
+    loads, bad_json = orjson.loads, orjson.JSONDecodeError
+    wrap, keep_ts, add_layout = Message._wrap, mf._raw_ts.append, layout.append
+    for block, suspects in read_blocks(lines):
+        for line in block:
+            if suspects and line in suspects:
+                rec = loads_line(line, exact=True)
+            else:
+                try:
+                    rec = loads(line)
+                except bad_json:
+                    rec = None if not line.strip() else _std_loads(line)
+            if not isinstance(rec, dict):
+                continue
+            rtype = rec.get("type")
+            if rtype == "message":
+                msg = wrap(rec.get("message"), rec)
+                if msg is not None:
+                    mid = msg._raw.get("id")
+                    if mid:
+                        if mid in seen_ids:
+                            add_layout(("raw", rec))  # a duplicate: read once, kept
+                            continue
+                        seen_ids.add(mid)
+                    ts = rec.get("timestamp")
+                    if isinstance(ts, str) and ts and ts != ZERO_TIME:
+                        keep_ts(ts)
+                    messages.append(msg)
+                    add_layout(_MSG)
                     continue
-                if mid:
-                    seen_ids.add(mid)
+            elif rtype == "meta":
+                mf.meta(rec)
+                add_layout(("meta", rec))
+                continue
+            elif rtype == "checkpoint":
+                cp = _checkpoint(rec, len(messages))
                 mf.timestamp(rec)
-                messages.append(msg)
-                layout.append(("msg", None))
+                if cp is not None:
+                    ses.checkpoints.append(cp)
+                    add_layout(("cp", None))
+                    continue
+            elif rtype == "tunnel_event":
+                ev = rec.get("tunnel_event")
+                if isinstance(ev, dict):
+                    tev = TunnelEvent.from_dict(ev)
+                    tev.record_fields = _record_fields(rec, "tunnel_event")
+                    ses.tunnel_events.append(tev)
+                    mf.timestamp(rec)
+                    add_layout(("tev", None))
+                    continue
+            elif rtype == "cost":
+                ses.cost = rec.get("cost")
+                add_layout(("cost", rec))
                 continue
-        elif rtype == "meta":
-            mf.meta(rec)
-            layout.append(("meta", rec))
-            continue
-        elif rtype == "checkpoint":
-            cp = _checkpoint(rec, len(messages))
-            mf.timestamp(rec)
-            if cp is not None:
-                ses.checkpoints.append(cp)
-                layout.append(("cp", None))
-                continue
-        elif rtype == "tunnel_event":
-            ev = rec.get("tunnel_event")
-            if isinstance(ev, dict):
-                tev = TunnelEvent.from_dict(ev)
-                tev.record_fields = _record_fields(rec, "tunnel_event")
-                ses.tunnel_events.append(tev)
+            # Anything else (usage, metric, unknown or malformed-but-JSON
+            # records) is kept verbatim in place.
+            if isinstance(rtype, str) and rtype in ("usage", "metric"):
                 mf.timestamp(rec)
-                layout.append(("tev", None))
-                continue
-        elif rtype == "cost":
-            ses.cost = rec.get("cost")
-            layout.append(("cost", rec))
-            continue
-        # Anything else (usage, metric, unknown or malformed-but-JSON
-        # records) is kept verbatim in place.
-        if isinstance(rtype, str) and rtype in ("usage", "metric"):
-            mf.timestamp(rec)
-        layout.append(("raw", rec))
+            add_layout(("raw", rec))
     f = mf.fields
     ses.title = f.get("title", "")
     ses.workspace = f.get("workspace", "")
@@ -374,81 +502,6 @@ class Summary:
             (v[7][0], v[7][1]) if v[7] else None,
             v[8], v[9], v[10], v[11],
         )
-
-
-class RecordSink(Protocol):
-    """Receives the messages and checkpoints :func:`summarize` reads, in order
-    (the streamed export renders them as they pass)."""
-
-    def message(self, index: int, message: dict[str, JSON]) -> None: ...
-    def checkpoint(self, checkpoint: Checkpoint) -> None: ...
-
-
-def summarize(lines: Iterable[bytes], sink: RecordSink | None = None) -> Summary:
-    """One pass over a file's lines, memory bounded by the longest line.
-
-    ``sink``, if given, is handed each (de-duplicated) message and each
-    checkpoint as it is read.
-    """
-    mf = MetaFold()
-    seen: set[str] = set()
-    count = 0
-    first_text = ""
-    interaction = False
-    for line in lines:
-        # Exact numbers when rendering (an export shows tool input as
-        # written); only tool input is shown, so only such lines pay.
-        rec = loads_line(line, exact=sink is not None and b'"input"' in line)
-        if rec is None:
-            continue
-        rtype = rec.get("type")
-        if rtype == "message":
-            m = rec.get("message")
-            if not is_message_object(m):
-                continue
-            assert isinstance(m, dict)
-            mid = m.get("id")
-            if isinstance(mid, str) and mid:
-                if mid in seen:
-                    continue
-                seen.add(mid)
-            if sink is not None:
-                sink.message(count, m)
-            count += 1
-            mf.timestamp(rec)
-            if not interaction:
-                t = _user_text(m)
-                if t:
-                    interaction, first_text = True, t
-        elif rtype == "meta":
-            mf.meta(rec)
-        elif rtype == "checkpoint":
-            mf.timestamp(rec)
-            cp = _checkpoint(rec, count)
-            if cp is not None:
-                if not interaction and cp.messages:
-                    t = next((_user_text(m._raw) for m in cp.messages if _user_text(m._raw)), "")
-                    interaction = bool(t)
-                if sink is not None:
-                    sink.checkpoint(cp)
-        elif rtype in ("tunnel_event", "usage", "metric"):
-            mf.timestamp(rec)
-    created, updated = mf.times()
-    f = mf.fields
-    return Summary(
-        title=f.get("title", ""),
-        workspace=f.get("workspace", ""),
-        vendor=f.get("vendor", ""),
-        endpoint=f.get("endpoint", ""),
-        model=f.get("model", ""),
-        preview=f.get("preview", ""),
-        created=created,
-        updated=updated,
-        msg_count=count,
-        has_meta=mf.has_meta,
-        user_interaction=interaction,
-        first_user_text=derive_title(first_text) if first_text else "",
-    )
 
 
 # -- writing ------------------------------------------------------------------

@@ -11,7 +11,7 @@ import os
 import time
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import orjson
 
@@ -341,68 +341,3 @@ def render_show(session: Session, console: Console, *, full: bool, context: bool
         console.print(Rule(
             _checkpoint_label(c),
             style="yellow"))
-
-
-def json_bytes(obj: Any) -> bytes:
-    """Compact JSON with a final newline (what ``--json`` prints)."""
-    try:
-        return orjson.dumps(obj, option=orjson.OPT_APPEND_NEWLINE)
-    except TypeError:
-        # Values orjson cannot write (integers beyond 64 bits kept exact by
-        # load): the standard library writes the same JSON, only slower.
-        import json
-
-        return json.dumps(obj, ensure_ascii=False, separators=(",", ":")).encode(
-            "utf-8", "surrogatepass") + b"\n"
-
-
-def _message_json(m: Message) -> bytes:
-    """One message as JSON, from its parsed object when it was not changed
-    (no copy: ``show --json`` of 100,000 messages stays lean)."""
-    raw = m._raw
-    obj: Any = raw if m._content is None and isinstance(raw.get("content"), list) else m.to_dict()
-    try:
-        return orjson.dumps(obj)
-    except TypeError:
-        return json_bytes(obj)[:-1]
-
-
-def write_session_json(
-    session: Session, write: Callable[[bytes], object], *, context: bool = False
-) -> None:
-    """``show --json``: :meth:`Session.to_dict`, written piece by piece.
-
-    With ``context``, ``messages`` holds the resume context too.
-    """
-    ctx = session.context_messages
-    msgs = ctx if context else session.messages
-    head = {
-        "id": session.id,
-        "title": session.title,
-        "workspace": session.workspace,
-        "vendor": session.vendor,
-        "endpoint": session.endpoint,
-        "model": session.model,
-        "created_at": session.created_at_str,
-        "updated_at": session.updated_at_str,
-    }
-    tail = {
-        "checkpoints": session.checkpoint_summaries(),
-        "tunnel_events": [e.to_dict() for e in session.tunnel_events],
-        "tunnel_events_complete": session.tunnel_events_complete,
-        "cost": session.cost,
-        "has_user_interaction": session.has_user_interaction(),
-    }
-    write(json_bytes(head)[:-2])  # without the closing brace and newline
-    for key, items in (("messages", msgs), ("context_messages", ctx)):
-        buf = bytearray(b',"' + key.encode() + b'":[')
-        for n, m in enumerate(items):
-            if n:
-                buf += b","
-            buf += _message_json(m)
-            if len(buf) >= 1 << 20:
-                write(bytes(buf))
-                buf.clear()
-        buf += b"]"
-        write(bytes(buf))
-    write(b"," + json_bytes(tail)[1:])

@@ -41,9 +41,9 @@ from .records import (
     meta_fields,
     meta_record,
     serialize,
-    summarize,
     tunnel_record,
 )
+from .scan import Render, Scanned, scan_file, summarize
 from .text import derive_title
 from .times import format_ns, from_datetime, now_ns, parse_ns
 
@@ -462,30 +462,50 @@ class JSONLStore:
     def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
         """Stream the markdown export to ``out``, reading the file once:
         memory stays bounded by the largest record, not the file."""
-        from .export import export_pass  # rendering is only paid for by exports
-        from .markdown import ExportHeader, render_header
+        from . import export  # rendering is only paid for by exports
+        from .markdown import ExportHeader
 
+        with self._scanned(session_id, export.markdown_message) as (sc, info):
+            header = ExportHeader(
+                id=info.id, title=info.title, created_ns=info.created[0],
+                updated_ns=info.updated[0], vendor=info.vendor, endpoint=info.endpoint,
+                model=info.model,
+            )
+            write, finish = export.text_writer(out)
+            export.write_markdown(sc, header, write, context=context)
+            finish()
+
+    def write_json(self, session_id: str, out: IO[bytes], *, context: bool = False) -> None:
+        """Stream ``show --json`` to ``out``: the same document as
+        ``load(id).to_dict()`` (with ``context``, ``messages`` is the resume
+        context), without building the session in memory."""
+        from . import export
+
+        with self._scanned(session_id, export.json_section, events=True) as (sc, info):
+            head = {
+                "id": info.id, "title": info.title, "workspace": info.workspace,
+                "vendor": info.vendor, "endpoint": info.endpoint, "model": info.model,
+                "created_at": info.created[1], "updated_at": info.updated[1],
+            }
+            export.write_json(sc, head, out.write, context=context)
+
+    @contextlib.contextmanager
+    def _scanned(
+        self, session_id: str, render: Render, *, events: bool = False
+    ) -> Iterator[tuple[Scanned, SessionInfo]]:
+        """The file scanned once (messages rendered by ``render``), and its
+        metadata as ``list`` shows it."""
         sid = validate_id(session_id)
         with self._open(sid) as f:
             try:
                 key = FileKey.of(os.fstat(f.fileno()))
-                summary, body = export_pass(f, context=context)
+                sc = scan_file(f, render, events=events)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
-        try:
-            count = body.finish()
-            entry = self._entry_if_needed(
-                sid, summary.has_meta, summary.created, summary.updated)
-            info = self._info(sid, key, summary, entry)
-            header = ExportHeader(
-                id=sid, title=info.title, created_ns=info.created[0],
-                updated_ns=info.updated[0], vendor=info.vendor, endpoint=info.endpoint,
-                model=info.model, message_count=count,
-            )
-            render_header(header, out.write)
-            body.copy_to(out.write)
-        finally:
-            body.close()
+        with contextlib.closing(sc):
+            s = sc.summary()
+            entry = self._entry_if_needed(sid, s.has_meta, s.created, s.updated)
+            yield sc, self._info(sid, key, s, entry)
 
     def write_markdown_file(
         self, session_id: str, path: str | os.PathLike[str], *, context: bool = False,

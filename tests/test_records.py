@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import io
 import json
 from datetime import datetime, timezone
 from typing import Any
@@ -11,8 +12,10 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+import sessionctl.records as records_mod
 from sessionctl.models import Session
-from sessionctl.records import dumps_line, fold, loads_line, serialize, summarize
+from sessionctl.records import dumps_line, fold, loads_line, serialize
+from sessionctl.scan import summarize
 from sessionctl.times import ZERO_TIME, format_ns
 
 SID = "20261124-145443-0000000000000abc"
@@ -379,3 +382,39 @@ def test_cost_record_without_cost_survives() -> None:
     ses, _ = fold(SID, lines_of(recs))
     out = [json.loads(ln) for ln in serialize(ses, NOW)][1:]
     assert out == recs
+
+
+# -- block reading (the fast path of files) -----------------------------------
+
+@FAST
+@given(st.lists(st.sampled_from([b"", b"a", b"\n", b"\n\n", b'{"t":1}', b"1" * 19,
+                                 b"12" * 12, b"x" * 40]), max_size=30),
+       st.integers(min_value=1, max_value=64))
+def test_read_blocks_is_line_iteration(pieces: list[bytes], block: int) -> None:
+    """Blocks of any size give the lines a file iterator gives (without
+    their newline), and name exactly the lines holding a 19-digit run."""
+    data = b"".join(pieces)
+    got: list[bytes] = []
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(records_mod, "_BLOCK", block)
+        for lines, suspects in records_mod.read_blocks(io.BytesIO(data)):
+            got.extend(lines)
+            assert suspects == {ln for ln in lines if records_mod._has_long_digits(ln)}
+    assert got == [ln.rstrip(b"\n") for ln in io.BytesIO(data)]
+
+
+@FILES
+@given(st.lists(records(), max_size=12), st.integers(min_value=1, max_value=300))
+def test_files_read_in_blocks_fold_like_lists(recs: list[dict[str, Any]], block: int) -> None:
+    """fold and summarize read a file (in blocks, here tiny ones) exactly as
+    they read its lines, numbers beyond 64 bits included."""
+    lines = lines_of(recs)
+    lines.append(b'{"type":"cost","cost":{"n":123456789012345678901234567890}}')  # no newline
+    data = b"".join(lines)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(records_mod, "_BLOCK", block)
+        s_list, s_file = fold_timed(lines), fold_timed(io.BytesIO(data))  # type: ignore[arg-type]
+        assert summarize(io.BytesIO(data)) == summarize(lines)
+    assert canon(semantic(s_file)) == canon(semantic(s_list))
+    assert s_file.cost == {"n": 123456789012345678901234567890}
+    assert list(serialize(s_file, NOW)) == list(serialize(s_list, NOW))

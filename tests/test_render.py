@@ -6,7 +6,6 @@ import io
 import json
 import time
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 from rich.console import Console
@@ -17,7 +16,6 @@ from sessionctl.render import (
     clean_line,
     ellipsize_left,
     emit_rows,
-    json_bytes,
     list_table,
     printable,
     relative_time,
@@ -226,29 +224,6 @@ def test_printable() -> None:
 
 
 def test_json_bytes() -> None:
+    from sessionctl.records import json_bytes
+
     assert json_bytes({"a": "é", "b": [1]}) == '{"a":"é","b":[1]}\n'.encode()
-
-
-def test_write_session_json_equals_to_dict(dir216: Path, dir33: Path) -> None:
-    """``show --json`` streams; what it writes is exactly ``Session.to_dict()``
-    (same keys in the same order), for every fixture session, also after an
-    edit in memory and with a number beyond 64 bits."""
-    from sessionctl import ContentBlock, JSONLStore, Message
-    from sessionctl.render import write_session_json
-
-    for d in (dir216, dir33):
-        store = JSONLStore(d)
-        for info in store.list(include_hidden=True):
-            session = store.load(info.id)
-            if session.messages:
-                session.messages[0].content.append(ContentBlock("text", text="edited"))
-            session.messages.append(Message("user", [ContentBlock("tool_use", input={"n": 2**70})]))
-            for context in (False, True):
-                out = io.BytesIO()
-                write_session_json(session, out.write, context=context)
-                got = json.loads(out.getvalue())
-                want = session.to_dict()
-                if context:
-                    want["messages"] = want["context_messages"]
-                assert list(got) == list(want)
-                assert got == json.loads(json.dumps(want)), info.id

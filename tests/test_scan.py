@@ -1,0 +1,183 @@
+"""The single-pass scan behind export-md and show --json, in one part or two.
+
+Whatever way a file is read (one pass; two halves at once in a forked child;
+the child failing; an id in both halves), the streamed documents are the
+same bytes, and they equal what the loaded Session gives.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from test_records import SID, lines_of, records
+
+import sessionctl.records as records_mod
+import sessionctl.scan as scan_mod
+from sessionctl import JSONLStore
+from sessionctl.store import export_session_markdown
+
+FILES = settings(max_examples=40, deadline=None,
+                 suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
+SUMMARY = "[Previous conversation summary]"
+
+
+def documents(store: JSONLStore, sid: str) -> dict[str, bytes]:
+    """Every streamed document of one session."""
+    out: dict[str, bytes] = {}
+    for context in (False, True):
+        buf = io.StringIO()
+        store.write_markdown(sid, buf, context=context)
+        out[f"md{context}"] = buf.getvalue().encode()
+        raw = io.BytesIO()
+        store.write_json(sid, raw, context=context)
+        out[f"json{context}"] = raw.getvalue()
+    return out
+
+
+def expected(store: JSONLStore, sid: str) -> dict[str, Any]:
+    """What the loaded Session says."""
+    ses = store.load(sid)
+    want: dict[str, Any] = {}
+    for context in (False, True):
+        d = ses.to_dict()
+        if context:
+            d["messages"] = d["context_messages"]
+        want[f"json{context}"] = d
+        want[f"md{context}"] = export_session_markdown(ses, context=context).encode()
+    return want
+
+
+def check(store: JSONLStore, sid: str, docs: dict[str, bytes]) -> None:
+    want = expected(store, sid)
+    for context in (False, True):
+        got = json.loads(docs[f"json{context}"])
+        assert list(got) == list(want[f"json{context}"])
+        assert got == json.loads(json.dumps(want[f"json{context}"])), (sid, context)
+        assert docs[f"md{context}"] == want[f"md{context}"], (sid, context)
+
+
+@pytest.fixture
+def split_always(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every file with a line past its middle is read in two halves."""
+    monkeypatch.setattr(scan_mod, "SPLIT_MIN", 0)
+    monkeypatch.setattr(os, "cpu_count", lambda: 2)
+
+
+def test_fixture_sessions_one_pass_and_halves(
+    dir216: Path, dir33: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for d in (dir216, dir33):
+        store = JSONLStore(d)
+        for sid in store.ids():
+            one = documents(store, sid)
+            check(store, sid, one)
+            with monkeypatch.context() as mp:
+                mp.setattr(scan_mod, "SPLIT_MIN", 0)
+                mp.setattr(os, "cpu_count", lambda: 2)
+                assert documents(store, sid) == one, sid
+
+
+def test_halves_really_fork(tmp_path: Path, split_always: None) -> None:
+    """The split path runs (a child scans the second half)."""
+    store = JSONLStore(tmp_path)
+    recs = [{"type": "message", "session_id": SID,
+             "message": {"id": f"m{i}", "role": "user", "content": [
+                 {"type": "text", "text": f"hello {i}"}]}} for i in range(50)]
+    (tmp_path / f"{SID}.jsonl").write_bytes(b"".join(lines_of(recs)))
+    forks: list[int] = []
+    real_fork = os.fork
+
+    def counting_fork() -> int:
+        pid = real_fork()
+        if pid:
+            forks.append(pid)
+        return pid
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(os, "fork", counting_fork)
+        docs = documents(store, SID)
+    assert len(forks) == 4  # two documents x (full, context)
+    check(store, SID, docs)
+
+
+# -- generated files: checkpoints, summaries, duplicates across the halves ---------
+
+summary_ids = st.sampled_from(["s1", "s2", "msg_a"])
+
+
+@st.composite
+def summary_records(draw: st.DrawFn) -> dict[str, Any]:
+    """A compaction summary message, or a v1.3.2xx checkpoint naming one."""
+    if draw(st.booleans()):
+        return {"type": "message", "session_id": SID, "message": {
+            "id": draw(summary_ids), "role": "system",
+            "content": [{"type": "text", "text": SUMMARY + " " + draw(st.text(max_size=8))}]}}
+    return {"type": "checkpoint", "session_id": SID,
+            "checkpoint_summary_msg_id": draw(summary_ids),
+            "checkpoint_last_msg_id": draw(st.sampled_from(["", "msg_a", "msg_b", "s1"])),
+            "checkpoint_tokens": draw(st.integers(0, 99))}
+
+
+session_files = st.lists(records() | summary_records(), min_size=1, max_size=16)
+
+
+def write_session(tmp: Path, recs: list[dict[str, Any]]) -> JSONLStore:
+    (tmp / f"{SID}.jsonl").write_bytes(b"".join(lines_of(recs)))
+    return JSONLStore(tmp, cache=False)
+
+
+@FILES
+@given(session_files)
+def test_generated_sessions_stream_as_loaded(recs: list[dict[str, Any]]) -> None:
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as tmp, pytest.MonkeyPatch.context() as mp:
+        store = write_session(Path(tmp), recs)
+        one = documents(store, SID)
+        check(store, SID, one)
+        mp.setattr(scan_mod, "SPLIT_MIN", 0)
+        mp.setattr(os, "cpu_count", lambda: 2)
+        mp.setattr(records_mod, "_BLOCK", 64)
+        assert documents(store, SID) == one
+
+
+def test_duplicate_id_across_halves(tmp_path: Path, split_always: None) -> None:
+    """A message id in both halves is read once, as in one pass."""
+    def m(mid: str, text: str, ts: str) -> dict[str, Any]:
+        return {"type": "message", "session_id": SID, "timestamp": ts,
+                "message": {"id": mid, "role": "user", "content": [{"type": "text", "text": text}]}}
+
+    recs = [m(f"m{i}", f"t{i}", f"2026-01-01T00:00:{i:02d}Z") for i in range(10)]
+    recs.append(m("m1", "the duplicate", "2026-06-01T00:00:00Z"))  # second half
+    store = write_session(tmp_path, recs)
+    docs = documents(store, SID)
+    check(store, SID, docs)
+    assert b"the duplicate" not in docs["mdFalse"]
+    assert json.loads(docs["jsonFalse"])["updated_at"] == "2026-01-01T00:00:09Z"
+
+
+def test_child_failure_falls_back(tmp_path: Path, split_always: None) -> None:
+    """A child that dies leaves its half to this process: same documents."""
+    recs = [{"type": "message", "session_id": SID, "message": {
+        "id": f"m{i}", "role": "assistant", "content": [{"type": "text", "text": f"x{i}"}]}}
+        for i in range(30)]
+    store = write_session(tmp_path, recs)
+    want = documents(store, SID)
+    parent = os.getpid()
+    real_scan = scan_mod.scan_lines
+
+    def dying_in_child(*a: Any, **kw: Any) -> scan_mod.Part:
+        if os.getpid() != parent:
+            os._exit(3)
+        return real_scan(*a, **kw)
+
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scan_mod, "scan_lines", dying_in_child)
+        assert documents(store, SID) == want
