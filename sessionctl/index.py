@@ -122,13 +122,22 @@ class SummaryCache:
     VERSION = 1
 
     def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
-        self._entries: dict[str, tuple[FileKey, Summary]] = {}
+        self._entries_: dict[str, tuple[FileKey, Summary]] | None = None
         self._dirty = False
         self._path: Path | None = None
+        self._store = str(store_dir)
         if cache_dir is not None:
-            tag = _tag(str(store_dir))
-            self._path = cache_dir / f"summaries-{tag}.json"
-            self._load(str(store_dir))
+            self._path = cache_dir / f"summaries-{_tag(self._store)}.json"
+
+    @property
+    def _entries(self) -> dict[str, tuple[FileKey, Summary]]:
+        """Read on first use: a cleanup or an index update whose files are all
+        known never needs it (it is megabytes at 10,000 sessions)."""
+        if self._entries_ is None:
+            self._entries_ = {}
+            if self._path is not None:
+                self._load(self._store)
+        return self._entries_
 
     def _load(self, store: str) -> None:
         assert self._path is not None
@@ -140,8 +149,7 @@ class SummaryCache:
             for sid, (size, mtime, ino, summary) in data["files"].items():
                 self._entries[sid] = (FileKey(size, mtime, ino), Summary.from_json(summary))
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            self._entries = {}
-        self._store = store
+            self._entries_ = {}
 
     def get(self, sid: str, key: FileKey) -> Summary | None:
         hit = self._entries.get(sid)

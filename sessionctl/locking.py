@@ -44,15 +44,25 @@ _held: dict[str, list[int]] = {}
 _thread_guard: dict[str, threading.RLock] = {}
 
 
-def _key(path: Path) -> str:
+def dir_key(directory: Path) -> str | None:
+    """A directory's identity for :func:`_key`, to compute once for many
+    locks in it (``None`` when it cannot be stat'ed)."""
+    try:
+        st = os.stat(directory)
+    except OSError:
+        return None
+    return f"{st.st_dev}:{st.st_ino}"
+
+
+def _key(path: Path, directory: str | None = None) -> str:
     """The identity of a lock file for this process's registries: its name
     in its directory's (device, inode), so two spellings of one store
-    (relative, absolute, through a symlink) name the same lock."""
-    try:
-        st = os.stat(path.parent)
-    except OSError:
+    (relative, absolute, through a symlink) name the same lock.
+    ``directory``: the directory's :func:`dir_key`, if known."""
+    directory = directory or dir_key(path.parent)
+    if directory is None:
         return os.path.abspath(path)
-    return f"{st.st_dev}:{st.st_ino}/{path.name}"
+    return f"{directory}/{path.name}"
 
 
 def read_pid(path: Path) -> int | None:
@@ -99,15 +109,17 @@ def _thread_lock(key: str) -> threading.RLock:
 
 @contextlib.contextmanager
 def file_lock(
-    path: Path, *, timeout: float | None = 30.0, session_id: str = "", what: str = "being written"
+    path: Path, *, timeout: float | None = 30.0, session_id: str = "", what: str = "being written",
+    directory: str | None = None,
 ) -> Iterator[bool]:
     """Hold the ``.flock`` side file ``path`` exclusively.
 
     ``timeout=None`` waits forever; ``timeout=0`` tries once and yields
     False when busy (read commands never wait on ``index.json.flock``).
     Otherwise raises :class:`SessionLocked` when the time is up.
+    ``directory``: the :func:`dir_key` of ``path``'s directory, if known.
     """
-    key = _key(path)
+    key = _key(path, directory)
     tlock = _thread_lock(key)
     deadline = None if timeout is None else time.monotonic() + timeout
     got_thread = tlock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
@@ -213,12 +225,14 @@ def _try_session_lock(path: Path) -> tuple[int | None, int | None]:
                 return None, read_pid(path)
             # The holder may have unlinked this inode between our open and
             # our flock: only a lock on the inode the path names counts.
+            held_st = os.fstat(fd)
             try:
-                same = os.path.samestat(os.fstat(fd), os.stat(path, follow_symlinks=False))
+                same = os.path.samestat(held_st, os.stat(path, follow_symlinks=False))
             except FileNotFoundError:
                 same = False
             if same:
-                os.ftruncate(fd, 0)
+                if held_st.st_size:  # a new lock file is empty: nothing to cut
+                    os.ftruncate(fd, 0)
                 os.pwrite(fd, str(os.getpid()).encode(), 0)
                 os.fsync(fd)
                 held, fd = fd, -1  # handed to the caller, not closed below
@@ -236,14 +250,16 @@ def _try_session_lock(path: Path) -> tuple[int | None, int | None]:
             os.close(fd)
 
 
-def acquire_session_lock(path: Path, session_id: str, *, timeout: float = 0.0) -> SessionLockHandle:
+def acquire_session_lock(
+    path: Path, session_id: str, *, timeout: float = 0.0, directory: str | None = None
+) -> SessionLockHandle:
     """Take ``<id>.lock`` (re-entrant within this process).
 
     Retries until ``timeout`` seconds pass, then raises
     :class:`SessionLocked` naming the holder's PID (``None`` if it had not
-    written it yet).
+    written it yet). ``directory``: as for :func:`file_lock`.
     """
-    key = _key(path)
+    key = _key(path, directory)
     with _registry_guard:
         handle = _sessions.get(key)
         if handle is not None and handle.held:

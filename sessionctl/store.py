@@ -60,6 +60,7 @@ __all__ = [
 JSON = Any
 #: How long writers wait for ``<id>.jsonl.flock`` / ``index.json.flock``.
 LOCK_TIMEOUT = 30.0
+_REMOVERS = 8  # cleanup's removal threads
 _new_tuple = tuple.__new__
 #: ``cleanup --empty`` spares sessions touched within this window (an agent
 #: may be about to write the first prompt).
@@ -741,13 +742,20 @@ class JSONLStore:
                 h.release()
 
     def _unlink(self, sid: str) -> None:
-        path = self._path(sid)
         try:
             with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
-                st = os.lstat(path)
-                if stat.S_ISDIR(st.st_mode):
-                    raise CorruptStore(f"cannot remove session {sid}: not a regular file")
-                os.unlink(path)
+                self._unlink_locked(sid, os.lstat(self._path(sid)))
+        except FileNotFoundError:
+            pass  # already gone: the goal is reached
+        except OSError as err:
+            raise StoreIOError.wrap(f"remove session {sid}", err) from err
+
+    def _unlink_locked(self, sid: str, st: os.stat_result) -> None:
+        """Remove the session file (``st``: its lstat), its flock held."""
+        if stat.S_ISDIR(st.st_mode):
+            raise CorruptStore(f"cannot remove session {sid}: not a regular file")
+        try:
+            os.unlink(self._path(sid))
         except FileNotFoundError:
             pass  # already gone: the goal is reached
         except OSError as err:
@@ -780,10 +788,13 @@ class JSONLStore:
         index = read_index(self._dir)
         cache = SummaryCache(self._cache_dir, self._real)
 
+        dkey = locking.dir_key(self._dir)  # once, not three stats per removal
+
         def remove(sid: str) -> tuple[str, str]:
             """(outcome, reason) for one candidate: removed, skipped or failed."""
             try:
-                handle = locking.acquire_session_lock(self._lockfile(sid), sid, timeout=0.0)
+                handle = locking.acquire_session_lock(
+                    self._lockfile(sid), sid, timeout=0.0, directory=dkey)
             except SessionLocked as err:
                 holder = f"process {err.pid}" if err.pid else "another process"
                 return "skipped", f"in use by {holder}"
@@ -792,11 +803,19 @@ class JSONLStore:
             try:
                 # The re-check and the unlink happen under <id>.jsonl.flock,
                 # so no append can land between them and be deleted unseen.
-                with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid):
+                with locking.file_lock(self._flock(sid), timeout=LOCK_TIMEOUT, session_id=sid,
+                                       directory=dkey):
+                    try:
+                        st = os.lstat(self._path(sid))
+                    except FileNotFoundError:
+                        return "skipped", "updated while cleaning up"  # gone meanwhile
+                    except OSError as err:
+                        raise StoreIOError.wrap(f"remove session {sid}", err) from err
                     if not self._still_due(
-                            sid, listing.keys.get(sid), cut, empty, idle, index, cache):
+                            sid, FileKey.of(st), listing.keys.get(sid), cut, empty, idle,
+                            index, cache):
                         return "skipped", "updated while cleaning up"
-                    self._unlink(sid)
+                    self._unlink_locked(sid, st)
                 return "removed", ""
             except SessionError as err:
                 return "failed", str(err)
@@ -804,12 +823,18 @@ class JSONLStore:
                 handle.release()
 
         # Each removal waits on the disk (the lock protocol fsyncs the PID it
-        # writes); a few threads overlap those waits. Sessions are distinct,
-        # and the lock registry is thread-safe. Results keep the input order.
+        # writes); a few threads overlap those waits, each taking a slice of
+        # the candidates (a task per removal cost more than the removal's own
+        # Python). Sessions are distinct, and the lock registry is
+        # thread-safe. Results keep the input order.
         from concurrent.futures import ThreadPoolExecutor
 
-        with ThreadPoolExecutor(max_workers=min(8, max(1, len(candidates)))) as pool:
-            outcomes = pool.map(remove, candidates)
+        workers = min(_REMOVERS, max(1, len(candidates)))
+        slices = [candidates[k * len(candidates) // workers:
+                             (k + 1) * len(candidates) // workers] for k in range(workers)]
+        with ThreadPoolExecutor(max_workers=workers) as pool:
+            done = pool.map(lambda part: [remove(sid) for sid in part], slices)
+            outcomes = [o for part in done for o in part]
             for sid, (outcome, reason) in zip(candidates, outcomes, strict=True):
                 if outcome == "removed":
                     report.removed.append(sid)
@@ -823,17 +848,11 @@ class JSONLStore:
         return report
 
     def _still_due(
-        self, sid: str, seen: FileKey | None, cut: int | None, empty: bool, idle: int,
-        index: dict[str, dict[str, JSON]] | None, cache: SummaryCache,
+        self, sid: str, key: FileKey, seen: FileKey | None, cut: int | None, empty: bool,
+        idle: int, index: dict[str, dict[str, JSON]] | None, cache: SummaryCache,
     ) -> bool:
         """Re-check under the session's locks: an agent may have appended since
         the listing, and a session touched a minute ago must never go."""
-        try:
-            key = FileKey.of(os.stat(self._path(sid), follow_symlinks=False))
-        except FileNotFoundError:
-            return False
-        except OSError:
-            return True
         if key == seen:
             return True  # the very version the listing judged
         s = self._summarize(sid, key, cache)

@@ -935,14 +935,14 @@ def test_cleanup_skips_held_sessions(st: Store, lock_holder: LockHolder) -> None
 def test_cleanup_removal_failure_exit_1(st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from sessionctl import StoreIOError
 
-    real = JSONLStore._unlink
+    real = JSONLStore._unlink_locked
 
-    def failing(self: JSONLStore, sid: str) -> None:
+    def failing(self: JSONLStore, sid: str, st: os.stat_result) -> None:
         if sid == HIDDEN:
             raise StoreIOError(f"cannot remove session {sid}: Read-only file system")
-        real(self, sid)
+        real(self, sid, st)
 
-    monkeypatch.setattr(JSONLStore, "_unlink", failing)
+    monkeypatch.setattr(JSONLStore, "_unlink_locked", failing)
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", code=1)
     assert r.stdout == ""
     assert lines(r.stderr) == [
