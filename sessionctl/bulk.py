@@ -15,7 +15,6 @@ from typing import Any
 
 from . import fsio
 from .records import Summary
-from .scan import summarize
 
 __all__ = ["summarize_many", "worth_parallel"]
 
@@ -35,6 +34,8 @@ def worth_parallel(count: int, total_bytes: int) -> int:
 
 def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | None]]:
     """In a worker: (id, summary as JSON-able list or None, error or None)."""
+    from .scan import summarize
+
     out: list[tuple[str, Any, str | None]] = []
     for sid in sids:
         path = Path(directory) / f"{sid}.jsonl"

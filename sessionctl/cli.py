@@ -11,16 +11,24 @@ session / ambiguous id. Heavy modules are imported inside commands, so
 from __future__ import annotations
 
 import gc
-import os
-import sys
-from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
-import typer
-from typer.core import TyperGroup
+# Start-up (typer, click, rich's modules, this module's commands) makes many
+# long-lived objects and no garbage: the collector, run every few hundred
+# allocations, only slowed every command's start. Back on at the end of
+# this module.
+_GC_WAS_ON = gc.isenabled()
+gc.disable()
 
-from . import __version__
-from .errors import AmbiguousSessionId, SessionError, UsageError
+import os  # noqa: E402
+import sys  # noqa: E402
+from pathlib import Path  # noqa: E402
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn  # noqa: E402
+
+import typer  # noqa: E402
+from typer.core import TyperGroup  # noqa: E402
+
+from . import __version__  # noqa: E402
+from .errors import AmbiguousSessionId, SessionError, UsageError  # noqa: E402
 
 if TYPE_CHECKING:
     from rich.console import Console
@@ -273,14 +281,18 @@ def list_cmd(
     ws = _workspace_filter(workspace, here)
     lo, hi = _date_ns(since), _date_ns(until)
     listing = _store().listing(include_hidden=show_all)
-    rows = [
-        i for i in listing.sessions
-        if (ws is None or i.workspace == ws)
-        and (model is None or i.model == model)
-        and (vendor is None or i.vendor == vendor)
-        and (lo is None or i.updated[0] >= lo)
-        and (hi is None or i.updated[0] < hi)
-    ][:limit]
+    rows = listing.sessions
+    if ws is not None or model is not None or vendor is not None or lo is not None or (
+            hi is not None):
+        rows = [
+            i for i in rows
+            if (ws is None or i.workspace == ws)
+            and (model is None or i.model == model)
+            and (vendor is None or i.vendor == vendor)
+            and (lo is None or i.updated[0] >= lo)
+            and (hi is None or i.updated[0] < hi)
+        ]
+    rows = rows[:limit]
     _warn_skipped(listing.skipped, verbose)
     if fmt is OutputFormat.table and _stdout_is_terminal():
         if rows:
@@ -642,7 +654,17 @@ def main() -> None:
         from typer._completion_classes import completion_init
 
         completion_init()
-    # What start-up made (modules, typer's objects) lives until exit: out of
-    # the collector's way, so collections during the command stay cheap.
+    # What start-up made lives until exit: out of the collector's way. A
+    # command builds many objects and little garbage, so collections are
+    # rare (not off: a long cleanup or export --all stays bounded).
     gc.freeze()
-    app(prog_name="sessionctl")
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 50, 100)
+    try:
+        app(prog_name="sessionctl")
+    finally:
+        gc.set_threshold(*thresholds)
+
+
+if _GC_WAS_ON:
+    gc.enable()

@@ -20,9 +20,6 @@ from __future__ import annotations
 
 import contextlib
 import os
-import pickle
-import signal
-import tempfile
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -325,6 +322,8 @@ class Scanned:
 def scan_file(f: IO[bytes], render: Render | None, *, events: bool = False) -> Scanned:
     """Scan an open session file (see the module doc); close the result
     (its spools) when done."""
+    import tempfile  # only exports pay for it, not list
+
     fd = f.fileno()
     cut = _split_point(fd, os.fstat(fd).st_size) if render is not None else None
     spools: list[IO[bytes]] = []
@@ -344,6 +343,10 @@ def scan_file(f: IO[bytes], render: Render | None, *, events: bool = False) -> S
 def _scan_halves(
     fd: int, cut: int, render: Render | None, spools: list[IO[bytes]], events: bool
 ) -> list[Part]:
+    import pickle
+    import signal
+    import tempfile
+
     size = os.fstat(fd).st_size
     first, second = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
     spools.extend((first, second))

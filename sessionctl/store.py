@@ -17,7 +17,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from pathlib import Path
-from typing import IO, Any, Protocol
+from typing import IO, TYPE_CHECKING, Any, Protocol
 
 from . import bulk, fsio, locking
 from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
@@ -43,9 +43,11 @@ from .records import (
     serialize,
     tunnel_record,
 )
-from .scan import Render, Scanned, scan_file, summarize
 from .text import derive_title
 from .times import format_ns, from_datetime, now_ns, parse_ns
+
+if TYPE_CHECKING:  # scan is imported where a file is read: list seldom reads one
+    from .scan import Render, Scanned
 
 __all__ = [
     "CleanupReport",
@@ -222,6 +224,8 @@ class JSONLStore:
             return hit
         with self._open(sid) as f:
             try:
+                from .scan import summarize
+
                 summary = summarize(f)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
@@ -500,6 +504,8 @@ class JSONLStore:
         with self._open(sid) as f:
             try:
                 key = FileKey.of(os.fstat(f.fileno()))
+                from .scan import scan_file
+
                 sc = scan_file(f, render, events=events)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
