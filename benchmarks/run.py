@@ -229,6 +229,8 @@ class Result:
     error: str | None = None
     timed_out: bool = False
     baseline: str | None = None
+    # With a paired baseline: its figure in the run just before each of ours.
+    pair_values: list[float] = field(default_factory=list)
     ratio: float | None = None
     target: str = ""
     status: str = ""
@@ -255,6 +257,7 @@ class Result:
             "rss_mb": self.rss_mb,
             "peak_rss_mb": self.peak_mb,
             "baseline": self.baseline,
+            "baseline_paired_values": self.pair_values,
             "ratio": self.ratio,
             "target": self.target,
             "status": self.status,
@@ -268,11 +271,24 @@ def wall_value(s: Sample) -> tuple[float, str | None]:
     return s.wall_s, None
 
 
-def measure(b: Bench, runs: int, warmup: int, cwd: Path, spawner: Spawner) -> Result:
+def measure(
+    b: Bench, runs: int, warmup: int, cwd: Path, spawner: Spawner, pair: Bench | None = None
+) -> Result:
+    """Runs of ``b``; with ``pair`` (its baseline), one run of the baseline
+    right before each of ``b``'s, so that each ratio compares runs made
+    seconds apart (the machine's speed drifts over a benchmark's minutes)."""
     res = Result(b.key, b.label, b.unit)
     value = b.value or wall_value
     try:
         for i in range(warmup + runs):
+            if pair is not None:
+                pinv = pair.prepare()
+                ps = spawner.run(pinv, cwd)
+                if ps.timed_out or ps.returncode != 0:
+                    raise BenchError(f"baseline {pair.key}: " + describe_failure(pinv, ps))
+                pv, _ = (pair.value or wall_value)(ps)
+                if i >= warmup:
+                    res.pair_values.append(pv)
             inv = b.prepare()
             res.command = shlex.join(inv.cmd)
             s = spawner.run(inv, cwd)
@@ -347,7 +363,12 @@ def judge(results: dict[str, Result]) -> None:
                 r.status = "ERROR"
                 r.notes.append(f"no baseline {t.baseline}")
                 continue
-            r.ratio = r.median / base.median
+            if r.pair_values:
+                # The median of the paired ratios (see measure).
+                r.ratio = statistics.median(
+                    v / p for v, p in zip(r.values, r.pair_values, strict=True))
+            else:
+                r.ratio = r.median / base.median
             ok = r.ratio <= t.limit
         if t.rss_limit_mb is not None:
             peak = r.peak_mb or 0.0
@@ -584,6 +605,11 @@ def parse_args(argv: Sequence[str] | None) -> argparse.Namespace:
         "the date before which 43%% of the files were last modified)",
     )
     p.add_argument("--only", help="comma-separated benchmark keys (baselines are added)")
+    p.add_argument(
+        "--unpaired",
+        action="store_true",
+        help="ratios of medians, without running each baseline next to each run",
+    )
     p.add_argument("--json", type=Path, dest="json_out", help="write the results to this file")
     p.add_argument("--quiet", action="store_true", help="no progress on stderr")
     return p.parse_args(argv)
@@ -923,6 +949,7 @@ def run_all(
     ]
 
     results: dict[str, Result] = {}
+    by_key = {b.key: b for b in benches}
     for b in benches:
         if b.key not in keys:
             continue
@@ -932,7 +959,10 @@ def run_all(
             )
             continue
         log(f"{b.label} ...")
-        r = measure(b, a.runs, a.warmup, workdir, spawner)
+        target = next((t for t in TARGETS if t.key == b.key), None)
+        paired = target is not None and target.baseline is not None and not a.unpaired
+        pair = by_key.get(target.baseline) if paired and target and target.baseline else None
+        r = measure(b, a.runs, a.warmup, workdir, spawner, pair)
         results[b.key] = r
         if r.error:
             log(f"  ERROR {r.error}")
@@ -955,6 +985,10 @@ def run_all(
     print(
         "peak RSS: each process's own ru_maxrss (wait4); a no-op child (`true`) reports "
         f"{spawner.floor_bytes / 1e6:.1f} MB"
+    )
+    print(
+        "ratio: median over the runs of (run / its baseline's run just before it)"
+        if not a.unpaired else "ratio: median / the baseline's median"
     )
     print()
     print_table(ordered)
@@ -981,6 +1015,7 @@ def run_all(
             "runs": a.runs,
             "warmup": a.warmup,
             "appends": a.appends,
+            "paired": not a.unpaired,
             "cli_error": cli_error,
             "results": [r.as_dict() for r in ordered],
         }

@@ -13,7 +13,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -30,6 +30,7 @@ __all__ = [
     "Summary",
     "dumps_line",
     "fold",
+    "iter_records",
     "json_bytes",
     "loads_line",
     "message_json",
@@ -138,6 +139,30 @@ def _long_digit_lines(data: bytes) -> set[bytes]:
         found.add(data[start:end])
         pos = digits.find(_NINETEEN, end)
     return found
+
+
+def iter_records(
+    lines: Iterable[bytes] | Readable, *, exact: Callable[[bytes], bool]
+) -> Iterator[dict[str, JSON]]:
+    """The records of a file's lines, in order; blank, malformed and
+    non-object lines are skipped (see :func:`loads_line`). A line that may
+    hold a number beyond 64 bits is read exactly when ``exact(line)``."""
+    loads, bad_json = orjson.loads, orjson.JSONDecodeError
+    for block, suspects in read_blocks(lines):
+        for line in block:
+            if suspects and line in suspects:
+                rec = loads_line(line, exact=exact(line))
+            else:
+                try:
+                    rec = loads(line)
+                except bad_json:
+                    rec = None if not line.strip() else _std_loads(line)
+            if isinstance(rec, dict):
+                yield rec
+
+
+def _always(line: bytes) -> bool:
+    return True
 
 
 def _reject_constant(name: str) -> Any:
@@ -375,64 +400,53 @@ def _fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     messages = ses.messages
     # The hot loop of load (one pass per line of a file of 100,000s of
     # lines): parsing and the timestamp fold are inlined.
-    loads, bad_json = orjson.loads, orjson.JSONDecodeError
     wrap, keep_ts, add_layout = Message._wrap, mf._raw_ts.append, layout.append
-    for block, suspects in read_blocks(lines):
-        for line in block:
-            if suspects and line in suspects:
-                rec = loads_line(line, exact=True)
-            else:
-                try:
-                    rec = loads(line)
-                except bad_json:
-                    rec = None if not line.strip() else _std_loads(line)
-            if not isinstance(rec, dict):
+    for rec in iter_records(lines, exact=_always):
+        rtype = rec.get("type")
+        if rtype == "message":
+            msg = wrap(rec.get("message"), rec)
+            if msg is not None:
+                mid = msg._raw.get("id")
+                if mid:
+                    if mid in seen_ids:
+                        add_layout(("raw", rec))  # a duplicate: read once, kept
+                        continue
+                    seen_ids.add(mid)
+                ts = rec.get("timestamp")
+                if isinstance(ts, str) and ts and ts != ZERO_TIME:
+                    keep_ts(ts)
+                messages.append(msg)
+                add_layout(_MSG)
                 continue
-            rtype = rec.get("type")
-            if rtype == "message":
-                msg = wrap(rec.get("message"), rec)
-                if msg is not None:
-                    mid = msg._raw.get("id")
-                    if mid:
-                        if mid in seen_ids:
-                            add_layout(("raw", rec))  # a duplicate: read once, kept
-                            continue
-                        seen_ids.add(mid)
-                    ts = rec.get("timestamp")
-                    if isinstance(ts, str) and ts and ts != ZERO_TIME:
-                        keep_ts(ts)
-                    messages.append(msg)
-                    add_layout(_MSG)
-                    continue
-            elif rtype == "meta":
-                mf.meta(rec)
-                add_layout(("meta", rec))
+        elif rtype == "meta":
+            mf.meta(rec)
+            add_layout(("meta", rec))
+            continue
+        elif rtype == "checkpoint":
+            cp = _checkpoint(rec, len(messages))
+            mf.timestamp(rec)
+            if cp is not None:
+                ses.checkpoints.append(cp)
+                add_layout(("cp", None))
                 continue
-            elif rtype == "checkpoint":
-                cp = _checkpoint(rec, len(messages))
+        elif rtype == "tunnel_event":
+            ev = rec.get("tunnel_event")
+            if isinstance(ev, dict):
+                tev = TunnelEvent.from_dict(ev)
+                tev.record_fields = _record_fields(rec, "tunnel_event")
+                ses.tunnel_events.append(tev)
                 mf.timestamp(rec)
-                if cp is not None:
-                    ses.checkpoints.append(cp)
-                    add_layout(("cp", None))
-                    continue
-            elif rtype == "tunnel_event":
-                ev = rec.get("tunnel_event")
-                if isinstance(ev, dict):
-                    tev = TunnelEvent.from_dict(ev)
-                    tev.record_fields = _record_fields(rec, "tunnel_event")
-                    ses.tunnel_events.append(tev)
-                    mf.timestamp(rec)
-                    add_layout(("tev", None))
-                    continue
-            elif rtype == "cost":
-                ses.cost = rec.get("cost")
-                add_layout(("cost", rec))
+                add_layout(("tev", None))
                 continue
-            # Anything else (usage, metric, unknown or malformed-but-JSON
-            # records) is kept verbatim in place.
-            if isinstance(rtype, str) and rtype in ("usage", "metric"):
-                mf.timestamp(rec)
-            add_layout(("raw", rec))
+        elif rtype == "cost":
+            ses.cost = rec.get("cost")
+            add_layout(("cost", rec))
+            continue
+        # Anything else (usage, metric, unknown or malformed-but-JSON
+        # records) is kept verbatim in place.
+        if isinstance(rtype, str) and rtype in ("usage", "metric"):
+            mf.timestamp(rec)
+        add_layout(("raw", rec))
     f = mf.fields
     ses.title = f.get("title", "")
     ses.workspace = f.get("workspace", "")

@@ -25,18 +25,14 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-import orjson
-
 from .models import Checkpoint, Message, TunnelEvent, is_message_object
 from .records import (
     MetaFold,
     Readable,
     Summary,
     _checkpoint,
-    _std_loads,
     _user_text,
-    loads_line,
-    read_blocks,
+    iter_records,
 )
 from .text import derive_title
 from .times import ZERO_TIME
@@ -97,6 +93,14 @@ def _summary(mf: MetaFold, count: int, first_text: str, cp_interaction: bool) ->
     )
 
 
+def _never(line: bytes) -> bool:
+    return False
+
+
+def _always(line: bytes) -> bool:
+    return True
+
+
 def summarize(lines: Iterable[bytes] | Readable) -> Summary:
     """What ``list`` needs of a file, in one pass; memory bounded by the
     longest line."""
@@ -123,77 +127,66 @@ def scan_lines(
     batch: list[bytes] = []
     write = batch.append if spool is not None and render is not None else None
     pos = flushed = 0
-    loads, bad_json = orjson.loads, orjson.JSONDecodeError
     keep_ts = mf._raw_ts.append
-    for block, suspects in read_blocks(lines):
-        # Exact numbers (beyond 64 bits) only where they are shown: tool
-        # input in an export, anything in JSON; only suspect lines pay.
-        if render is None:
-            suspects.clear()
-        for line in block:
-            if suspects and line in suspects:
-                rec = loads_line(line, exact=events or b'"input"' in line)
-            else:
-                try:
-                    rec = loads(line)
-                except bad_json:
-                    rec = None if not line.strip() else _std_loads(line)
-            if not isinstance(rec, dict):
+    # Exact numbers (beyond 64 bits) only where they are shown: tool input
+    # in an export, anything in JSON; only lines that may hold one pay.
+    exact = (_never if render is None else _always if events
+             else lambda line: b'"input"' in line)
+    for rec in iter_records(lines, exact=exact):
+        rtype = rec.get("type")
+        if rtype == "message":
+            m = rec.get("message")
+            if not is_message_object(m):
                 continue
-            rtype = rec.get("type")
-            if rtype == "message":
-                m = rec.get("message")
-                if not is_message_object(m):
+            assert isinstance(m, dict)
+            mid = m.get("id")
+            if mid:
+                if mid in seen:
                     continue
-                assert isinstance(m, dict)
-                mid = m.get("id")
-                if mid:
-                    if mid in seen:
-                        continue
-                    seen.add(mid)
-                ids.append(mid or "")
-                if write is not None:
-                    assert render is not None
-                    data = render(m)
-                    write(data)
-                    pos += len(data)
-                    ends.append(pos)
-                    if pos - flushed >= _BATCH:  # bytes, so memory stays bounded
-                        assert spool is not None
-                        spool.write(b"".join(batch))
-                        batch.clear()
-                        flushed = pos
-                ts = rec.get("timestamp")
-                if isinstance(ts, str) and ts and ts != ZERO_TIME:
-                    keep_ts(ts)
-                role = m.get("role")
-                if role == "user":
-                    if not part.first_text:
-                        part.first_text = _user_text(m)
-                elif role == "system" and mid and render is not None:
-                    msg = Message._wrap_checked(m)
-                    texts = msg.texts()
-                    if texts and texts[0].startswith(_SUMMARY_PREFIX):
-                        part.summaries[mid] = msg
-            elif rtype == "meta":
-                mf.meta(rec)
-            elif rtype == "checkpoint":
+                seen.add(mid)
+            ids.append(mid or "")
+            if write is not None:
+                assert render is not None
+                data = render(m)
+                write(data)
+                pos += len(data)
+                ends.append(pos)
+                if pos - flushed >= _BATCH:  # bytes, so memory stays bounded
+                    assert spool is not None
+                    spool.write(b"".join(batch))
+                    batch.clear()
+                    flushed = pos
+            ts = rec.get("timestamp")
+            if isinstance(ts, str) and ts and ts != ZERO_TIME:
+                keep_ts(ts)
+            role = m.get("role")
+            if role == "user":
+                if not part.first_text:
+                    part.first_text = _user_text(m)
+            elif role == "system" and mid and render is not None:
+                msg = Message._wrap_checked(m)
+                texts = msg.texts()
+                if texts and texts[0].startswith(_SUMMARY_PREFIX):
+                    part.summaries[mid] = msg
+        elif rtype == "meta":
+            mf.meta(rec)
+        elif rtype == "checkpoint":
+            mf.timestamp(rec)
+            cp = _checkpoint(rec, len(ids))
+            if cp is not None:
+                if not part.cp_interaction and cp.messages:
+                    part.cp_interaction = any(_user_text(m._raw) for m in cp.messages)
+                part.checkpoints.append(cp)
+        elif rtype == "tunnel_event":
+            ev = rec.get("tunnel_event")
+            if isinstance(ev, dict):
                 mf.timestamp(rec)
-                cp = _checkpoint(rec, len(ids))
-                if cp is not None:
-                    if not part.cp_interaction and cp.messages:
-                        part.cp_interaction = any(_user_text(m._raw) for m in cp.messages)
-                    part.checkpoints.append(cp)
-            elif rtype == "tunnel_event":
-                ev = rec.get("tunnel_event")
-                if isinstance(ev, dict):
-                    mf.timestamp(rec)
-                    if events:
-                        part.tunnel_events.append(TunnelEvent.from_dict(ev))
-            elif rtype in ("usage", "metric"):
-                mf.timestamp(rec)
-            elif rtype == "cost" and events:
-                part.has_cost, part.cost = True, rec.get("cost")
+                if events:
+                    part.tunnel_events.append(TunnelEvent.from_dict(ev))
+        elif rtype in ("usage", "metric"):
+            mf.timestamp(rec)
+        elif rtype == "cost" and events:
+            part.has_cost, part.cost = True, rec.get("cost")
     if batch:
         assert spool is not None
         spool.write(b"".join(batch))
