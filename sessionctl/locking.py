@@ -54,18 +54,23 @@ def dir_key(directory: Path) -> str | None:
     return f"{st.st_dev}:{st.st_ino}"
 
 
-def _key(path: Path, directory: str | None = None) -> str:
+#: Lock file paths: a Path, or a str (cleanup's hot loop builds strings).
+StrPath = str | Path
+
+
+def _key(path: StrPath, directory: str | None = None) -> str:
     """The identity of a lock file for this process's registries: its name
     in its directory's (device, inode), so two spellings of one store
     (relative, absolute, through a symlink) name the same lock.
     ``directory``: the directory's :func:`dir_key`, if known."""
-    directory = directory or dir_key(path.parent)
+    name = os.fspath(path)
+    directory = directory or dir_key(Path(os.path.dirname(name) or "."))
     if directory is None:
-        return os.path.abspath(path)
-    return f"{directory}/{path.name}"
+        return os.path.abspath(name)
+    return f"{directory}/{os.path.basename(name)}"
 
 
-def read_pid(path: Path) -> int | None:
+def read_pid(path: StrPath) -> int | None:
     """The PID written in a lock file (first 16 bytes), or ``None``."""
     try:
         fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC | os.O_NOFOLLOW)
@@ -109,7 +114,8 @@ def _thread_lock(key: str) -> threading.RLock:
 
 @contextlib.contextmanager
 def file_lock(
-    path: Path, *, timeout: float | None = 30.0, session_id: str = "", what: str = "being written",
+    path: StrPath, *, timeout: float | None = 30.0, session_id: str = "",
+    what: str = "being written",
     directory: str | None = None,
 ) -> Iterator[bool]:
     """Hold the ``.flock`` side file ``path`` exclusively.
@@ -127,7 +133,7 @@ def file_lock(
         if timeout == 0:
             yield False
             return
-        raise SessionLocked(session_id or path.name, None, what)
+        raise SessionLocked(session_id or os.path.basename(path), None, what)
     try:
         with _registry_guard:
             entry = _held.get(key)
@@ -158,7 +164,7 @@ def file_lock(
                     yield False
                     return
                 if deadline is not None and time.monotonic() >= deadline:
-                    raise SessionLocked(session_id or path.name, None, what)
+                    raise SessionLocked(session_id or os.path.basename(path), None, what)
                 time.sleep(_POLL)
             with _registry_guard:
                 _held[key] = [fd, 1]
@@ -179,7 +185,7 @@ def file_lock(
 class SessionLockHandle:
     """A held ``<id>.lock``; :meth:`release` unlinks it while still holding."""
 
-    def __init__(self, path: Path, fd: int, key: str) -> None:
+    def __init__(self, path: StrPath, fd: int, key: str) -> None:
         self.path = path
         self._fd = fd
         self._key = key
@@ -215,7 +221,7 @@ class SessionLockHandle:
 _sessions: dict[str, SessionLockHandle] = {}
 
 
-def _try_session_lock(path: Path) -> tuple[int | None, int | None]:
+def _try_session_lock(path: StrPath) -> tuple[int | None, int | None]:
     """One non-blocking attempt: (fd, None) when acquired, (None, pid) when held."""
     open_flags = os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW  # never O_TRUNC
     fd = os.open(path, open_flags, 0o600)
@@ -251,7 +257,7 @@ def _try_session_lock(path: Path) -> tuple[int | None, int | None]:
 
 
 def acquire_session_lock(
-    path: Path, session_id: str, *, timeout: float = 0.0, directory: str | None = None
+    path: StrPath, session_id: str, *, timeout: float = 0.0, directory: str | None = None
 ) -> SessionLockHandle:
     """Take ``<id>.lock`` (re-entrant within this process).
 
@@ -281,7 +287,7 @@ def acquire_session_lock(
         time.sleep(_POLL)
 
 
-def holds_session_lock(path: Path) -> bool:
+def holds_session_lock(path: StrPath) -> bool:
     """True when this process holds ``path`` (an ``<id>.lock``)."""
     with _registry_guard:
         h = _sessions.get(_key(path))

@@ -937,10 +937,10 @@ def test_cleanup_removal_failure_exit_1(st: Store, monkeypatch: pytest.MonkeyPat
 
     real = JSONLStore._unlink_locked
 
-    def failing(self: JSONLStore, sid: str, st: os.stat_result) -> None:
+    def failing(self: JSONLStore, sid: str, st: os.stat_result, path: str | Path) -> None:
         if sid == HIDDEN:
             raise StoreIOError(f"cannot remove session {sid}: Read-only file system")
-        real(self, sid, st)
+        real(self, sid, st, path)
 
     monkeypatch.setattr(JSONLStore, "_unlink_locked", failing)
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", code=1)

@@ -264,8 +264,9 @@ class _Interleave:
         real = locking.file_lock
         self.fired = False
 
-        def file_lock(path: Path, **kw: object):  # type: ignore[no-untyped-def]
-            if path.name == "index.json.flock" and kw.get("timeout") == 0 and not self.fired:
+        def file_lock(path: str | Path, **kw: object):  # type: ignore[no-untyped-def]
+            if os.path.basename(path) == "index.json.flock" and kw.get("timeout") == 0 and (
+                    not self.fired):
                 self.fired = True
                 action()  # type: ignore[operator]
             return real(path, **kw)  # type: ignore[arg-type]
@@ -323,8 +324,8 @@ def test_cleanup_never_deletes_an_append_it_did_not_see(
     real = locking.file_lock
     fired: list[bool] = []
 
-    def file_lock(path: Path, **kw: object):  # type: ignore[no-untyped-def]
-        if path.name == f"{sid}.jsonl.flock" and not fired:
+    def file_lock(path: str | Path, **kw: object):  # type: ignore[no-untyped-def]
+        if os.path.basename(path) == f"{sid}.jsonl.flock" and not fired:
             fired.append(True)
             # another writer appends right before cleanup takes the data lock
             t = threading.Thread(target=agent.append_message_to_disk, args=(Session(sid), late))
