@@ -281,18 +281,14 @@ def list_cmd(
     ws = _workspace_filter(workspace, here)
     lo, hi = _date_ns(since), _date_ns(until)
     listing = _store().listing(include_hidden=show_all)
-    rows = listing.sessions
-    if ws is not None or model is not None or vendor is not None or lo is not None or (
-            hi is not None):
-        rows = [
-            i for i in rows
-            if (ws is None or i.workspace == ws)
-            and (model is None or i.model == model)
-            and (vendor is None or i.vendor == vendor)
-            and (lo is None or i.updated[0] >= lo)
-            and (hi is None or i.updated[0] < hi)
-        ]
-    rows = rows[:limit]
+    rows = [
+        i for i in listing.sessions
+        if (ws is None or i.workspace == ws)
+        and (model is None or i.model == model)
+        and (vendor is None or i.vendor == vendor)
+        and (lo is None or i.updated[0] >= lo)
+        and (hi is None or i.updated[0] < hi)
+    ][:limit]
     _warn_skipped(listing.skipped, verbose)
     if fmt is OutputFormat.table and _stdout_is_terminal():
         if rows:

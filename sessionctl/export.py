@@ -32,14 +32,18 @@ JSON = Any
 WriteBytes = Callable[[bytes], object]
 
 
-def json_of_object(m: dict[str, JSON]) -> bytes:
-    """:func:`message_json` of a message object read from a file (scan's renderer)."""
-    return message_json(Message._wrap_checked(m))
-
-
 def _item_bytes(item: Message | CheckpointMark) -> bytes:
+    return _rendered(render_item, item)
+
+
+def _header_bytes(header: ExportHeader) -> bytes:
+    return _rendered(render_header, header)
+
+
+def _rendered(render: Callable[[Any, Callable[[str], object]], None], obj: Any) -> bytes:
+    """What ``render(obj, write)`` writes, as UTF-8."""
     parts: list[str] = []
-    render_item(item, parts.append)
+    render(obj, parts.append)
     return "".join(parts).encode("utf-8", "surrogatepass")
 
 
@@ -59,6 +63,31 @@ def _context(sc: Scanned) -> tuple[Checkpoint | None, int, int | None]:
     return _resume_point(sc.checkpoints, sc.ids, sc.count)
 
 
+def _context_size(sc: Scanned) -> int:
+    """``len(Session.context_messages)``."""
+    found, start, s = _context(sc)
+    if found is None:
+        return sc.count
+    return (len(found.messages or ()) if s is None else 1) + max(0, sc.count - start)
+
+
+def _copy_context(
+    sc: Scanned, spooled: WriteBytes, item: Callable[[Message], object]
+) -> None:
+    """The resume context in order: rendered messages copied from the spool
+    through ``spooled``, a legacy checkpoint's own messages through ``item``."""
+    found, start, s = _context(sc)
+    if found is None:
+        sc.copy_messages(0, sc.count, spooled)
+        return
+    if s is None:
+        for m in found.messages or ():
+            item(m)
+    else:
+        sc.copy_messages(s, s + 1, spooled)
+    sc.copy_messages(start, sc.count, spooled)
+
+
 def write_markdown(
     sc: Scanned, header: ExportHeader, write: WriteBytes, *, context: bool = False
 ) -> None:
@@ -67,19 +96,8 @@ def write_markdown(
     then the messages with their checkpoint sections, or only the resume
     context."""
     if context:
-        found, start, s = _context(sc)
-        if found is None:
-            write(_header_bytes(replace(header, message_count=sc.count)))
-            sc.copy_messages(0, sc.count, write)
-            return
-        head = len(found.messages or ()) if s is None else 1
-        write(_header_bytes(replace(header, message_count=head + max(0, sc.count - start))))
-        if s is None:
-            for m in found.messages or ():
-                write(_item_bytes(m))
-        else:
-            sc.copy_messages(s, s + 1, write)
-        sc.copy_messages(start, sc.count, write)
+        write(_header_bytes(replace(header, message_count=_context_size(sc))))
+        _copy_context(sc, write, lambda m: write(_item_bytes(m)))
         return
     write(_header_bytes(replace(header, message_count=sc.count)))
     ids = sc.ids if sc.checkpoints else {}
@@ -103,12 +121,6 @@ def write_markdown(
     sc.copy_messages(done, sc.count, write)
 
 
-def _header_bytes(header: ExportHeader) -> bytes:
-    parts: list[str] = []
-    render_header(header, parts.append)
-    return "".join(parts).encode("utf-8", "surrogatepass")
-
-
 # -- JSON (show --json) -------------------------------------------------------------
 
 
@@ -117,22 +129,16 @@ def write_json(
 ) -> None:
     """``show --json`` of a scanned file: exactly what ``Session.to_dict()``
     of the loaded session gives (``head`` holds its first fields)."""
-    ids = sc.ids if sc.checkpoints else {}
-    found, start, s = _context(sc)
     write(json_bytes(head)[:-2])  # without the closing brace and newline
     for key, only_context in (("messages", context), ("context_messages", True)):
         write(b',"' + key.encode() + b'":[')
         out = _ArrayWriter(write)
-        if not only_context or found is None:
-            sc.copy_messages(0, sc.count, out.spooled)
+        if only_context:
+            _copy_context(sc, out.spooled, out.message)
         else:
-            if s is None:
-                for m in found.messages or ():
-                    out.item(message_json(m))
-            else:
-                sc.copy_messages(s, s + 1, out.spooled)
-            sc.copy_messages(start, sc.count, out.spooled)
+            sc.copy_messages(0, sc.count, out.spooled)
         write(b"]")
+    ids = sc.ids if sc.checkpoints else {}
     tail = {
         "checkpoints": checkpoint_summaries_of(sc.checkpoints, ids),
         "tunnel_events": [e.to_dict() for e in sc.tunnel_events],
@@ -145,7 +151,7 @@ def write_json(
 
 class _ArrayWriter:
     """Writes a JSON array's elements: spooled sections (each starts with a
-    comma, see :func:`json_section`) and single items, comma-separated."""
+    comma, see :func:`json_section`) and single messages, comma-separated."""
 
     def __init__(self, write: WriteBytes) -> None:
         self._write = write
@@ -158,15 +164,16 @@ class _ArrayWriter:
         if chunk:
             self._write(chunk)
 
-    def item(self, data: bytes) -> None:
-        self._write(data if self._empty else b"," + data)
+    def message(self, m: Message) -> None:
+        """One message, not spooled (a legacy checkpoint's own)."""
+        self._write(message_json(m) if self._empty else b"," + message_json(m))
         self._empty = False
 
 
 def json_section(m: dict[str, JSON]) -> bytes:
     """A message object's JSON with a leading comma (scan's renderer for
     ``show --json``: joined spool ranges are then valid array bodies)."""
-    return b"," + json_of_object(m)
+    return b"," + message_json(Message._wrap_checked(m))
 
 
 def text_writer(out: IO[str]) -> tuple[WriteBytes, Callable[[], None]]:

@@ -226,23 +226,22 @@ def message_section(m: dict[str, Any]) -> str:
     """:func:`render_item` of a message object as read from a file (already
     validated): the hot path of a streamed export, without wrapping."""
     out: list[str] = []
-    write = out.append
-    role = m.get("role")
-    assert isinstance(role, str)
-    write(f"## {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
-    for d in m.get("content") or ():
-        _write_block(d, write)
-    write("---\n\n")
+    _write_section(m["role"], m.get("content") or (), "##", out.append)
+    out.append("---\n\n")
     return "".join(out)
 
 
 def _write_message(message: Message, level: str, write: Write) -> None:
-    role = message.role
-    write(f"{level} {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
-    # The hot path of an export: the blocks' JSON objects are read directly
-    # (built ContentBlocks only when the message's content was changed).
+    # The blocks' JSON objects are read directly (built ContentBlocks only
+    # when the message's content was changed).
     built = message._content
     blocks = (b._raw for b in built) if built is not None else message._raw.get("content") or ()
+    _write_section(message.role, blocks, level, write)
+
+
+def _write_section(role: str, blocks: Iterable[dict[str, Any]], level: str, write: Write) -> None:
+    """A message's heading and blocks (both renderings above share it)."""
+    write(f"{level} {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
     for d in blocks:
         _write_block(d, write)
 

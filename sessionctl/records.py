@@ -124,7 +124,7 @@ def read_blocks(lines: Iterable[bytes] | Readable) -> Iterator[tuple[list[bytes]
         yield block, _long_digit_lines(head)
     if pending:
         tail = b"".join(pending)
-        yield [tail], {tail} if _has_long_digits(tail) else set()
+        yield [tail], _long_digit_lines(tail)
 
 
 def _long_digit_lines(data: bytes) -> set[bytes]:
@@ -142,16 +142,17 @@ def _long_digit_lines(data: bytes) -> set[bytes]:
 
 
 def iter_records(
-    lines: Iterable[bytes] | Readable, *, exact: Callable[[bytes], bool]
+    lines: Iterable[bytes] | Readable, *, exact: bool | Callable[[bytes], bool]
 ) -> Iterator[dict[str, JSON]]:
     """The records of a file's lines, in order; blank, malformed and
     non-object lines are skipped (see :func:`loads_line`). A line that may
-    hold a number beyond 64 bits is read exactly when ``exact(line)``."""
+    hold a number beyond 64 bits is read exactly when ``exact`` is true, or
+    when ``exact(line)`` is."""
     loads, bad_json = orjson.loads, orjson.JSONDecodeError
     for block, suspects in read_blocks(lines):
         for line in block:
             if suspects and line in suspects:
-                rec = loads_line(line, exact=exact(line))
+                rec = loads_line(line, exact=exact if isinstance(exact, bool) else exact(line))
             else:
                 try:
                     rec = loads(line)
@@ -159,10 +160,6 @@ def iter_records(
                     rec = None if not line.strip() else _std_loads(line)
             if isinstance(rec, dict):
                 yield rec
-
-
-def _always(line: bytes) -> bool:
-    return True
 
 
 def _reject_constant(name: str) -> Any:
@@ -401,7 +398,7 @@ def _fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     # The hot loop of load (one pass per line of a file of 100,000s of
     # lines): parsing and the timestamp fold are inlined.
     wrap, keep_ts, add_layout = Message._wrap, mf._raw_ts.append, layout.append
-    for rec in iter_records(lines, exact=_always):
+    for rec in iter_records(lines, exact=True):
         rtype = rec.get("type")
         if rtype == "message":
             msg = wrap(rec.get("message"), rec)

@@ -25,7 +25,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any
 
-from .models import Checkpoint, Message, TunnelEvent, is_message_object
+from .models import Checkpoint, TunnelEvent, is_message_object
 from .records import (
     MetaFold,
     Readable,
@@ -45,7 +45,6 @@ Render = Callable[[dict[str, JSON]], bytes]
 
 #: Files from this size up are read in two halves at once (when possible).
 SPLIT_MIN = 16 << 20
-_SUMMARY_PREFIX = "[Previous conversation summary]"
 _COPY = 1 << 20
 _BATCH = 1 << 18  # rendered bytes collected before a spool write
 
@@ -58,7 +57,6 @@ class Part:
     ids: list[str] = field(default_factory=list)  # per kept message ("" if none)
     ends: list[int] = field(default_factory=list)  # spool offset after each message
     checkpoints: list[Checkpoint] = field(default_factory=list)  # after_message: local
-    summaries: dict[str, Message] = field(default_factory=dict)  # compaction summaries
     first_text: str = ""  # the first user text of a message
     cp_interaction: bool = False  # user text in a checkpoint's own messages
     tunnel_events: list[TunnelEvent] = field(default_factory=list)
@@ -93,14 +91,6 @@ def _summary(mf: MetaFold, count: int, first_text: str, cp_interaction: bool) ->
     )
 
 
-def _never(line: bytes) -> bool:
-    return False
-
-
-def _always(line: bytes) -> bool:
-    return True
-
-
 def summarize(lines: Iterable[bytes] | Readable) -> Summary:
     """What ``list`` needs of a file, in one pass; memory bounded by the
     longest line."""
@@ -130,7 +120,7 @@ def scan_lines(
     keep_ts = mf._raw_ts.append
     # Exact numbers (beyond 64 bits) only where they are shown: tool input
     # in an export, anything in JSON; only lines that may hold one pay.
-    exact = (_never if render is None else _always if events
+    exact = (False if render is None else True if events
              else lambda line: b'"input"' in line)
     for rec in iter_records(lines, exact=exact):
         rtype = rec.get("type")
@@ -159,15 +149,8 @@ def scan_lines(
             ts = rec.get("timestamp")
             if isinstance(ts, str) and ts and ts != ZERO_TIME:
                 keep_ts(ts)
-            role = m.get("role")
-            if role == "user":
-                if not part.first_text:
-                    part.first_text = _user_text(m)
-            elif role == "system" and mid and render is not None:
-                msg = Message._wrap_checked(m)
-                texts = msg.texts()
-                if texts and texts[0].startswith(_SUMMARY_PREFIX):
-                    part.summaries[mid] = msg
+            if not part.first_text and m.get("role") == "user":
+                part.first_text = _user_text(m)
         elif rtype == "meta":
             mf.meta(rec)
         elif rtype == "checkpoint":
@@ -256,14 +239,12 @@ class Scanned:
         self.first_text = next((p.first_text for p in self.parts if p.first_text), "")
         self.cp_interaction = any(p.cp_interaction for p in self.parts)
         self.checkpoints: list[Checkpoint] = []
-        self.summaries: dict[str, Message] = {}
         self.tunnel_events: list[TunnelEvent] = []
         self.cost: JSON = None
         for off, p in zip(self.offsets, self.parts, strict=True):
             for cp in p.checkpoints:
                 cp.after_message += off
             self.checkpoints.extend(p.checkpoints)
-            self.summaries.update(p.summaries)
             self.tunnel_events.extend(p.tunnel_events)
             if p.has_cost:
                 self.cost = p.cost

@@ -160,9 +160,9 @@ class JSONLStore:
         """Session files by id, and names that look like sessions but are not
         regular files of the store (directories, symlinks).
 
-        The hot loop of every ``list``: one regex picks the session names out
-        of the directory listing, and each is stat'ed relative to an open
-        directory descriptor (no path building, shorter kernel lookups).
+        The hot loop of every ``list``: the session names are picked out of
+        the directory listing in one pass, and each is stat'ed relative to an
+        open directory descriptor (no path building, shorter kernel lookups).
         """
         files: dict[str, FileKey] = {}
         odd: builtins.list[tuple[str, str]] = []
@@ -174,7 +174,7 @@ class JSONLStore:
         except OSError as err:
             raise StoreIOError.wrap("read store", err) from err
         sids = session_ids_in(names)
-        stat_at, is_reg, new = os.stat, stat.S_ISREG, tuple.__new__
+        stat_at, is_reg, new = os.stat, stat.S_ISREG, _new_tuple
         try:
             for sid in sids:
                 try:
