@@ -22,8 +22,14 @@ from .markdown import (
     render_header,
     render_item,
 )
-from .models import Checkpoint, Message, _resume_point, checkpoint_summaries_of
-from .records import json_bytes, message_json
+from .models import (
+    Checkpoint,
+    Message,
+    _resume_point,
+    checkpoint_summaries_of,
+    is_message_object,
+)
+from .records import InexactNumber, json_bytes, message_json
 from .scan import Scanned
 
 __all__ = ["json_section", "markdown_message", "text_writer", "write_json", "write_markdown"]
@@ -47,9 +53,12 @@ def _rendered(render: Callable[[Any, Callable[[str], object]], None], obj: Any) 
     return "".join(parts).encode("utf-8", "surrogatepass")
 
 
-def markdown_message(m: dict[str, JSON]) -> bytes:
-    """A message object's markdown section (scan's renderer)."""
-    return message_section(m).encode("utf-8", "surrogatepass")
+def markdown_message(m: object, *, exact: bool = False) -> bytes | None:
+    """A message object's markdown section (scan's renderer); ``None`` when
+    ``m`` is not a message. See :func:`~sessionctl.markdown.message_section`
+    for ``exact``."""
+    section = message_section(m, exact=exact)
+    return None if section is None else section.encode("utf-8", "surrogatepass")
 
 
 # -- markdown ---------------------------------------------------------------------
@@ -170,10 +179,22 @@ class _ArrayWriter:
         self._empty = False
 
 
-def json_section(m: dict[str, JSON]) -> bytes:
+def json_section(m: object, *, exact: bool = False) -> bytes | None:
     """A message object's JSON with a leading comma (scan's renderer for
-    ``show --json``: joined spool ranges are then valid array bodies)."""
-    return b"," + message_json(Message._wrap_checked(m))
+    ``show --json``: joined spool ranges are then valid array bodies);
+    ``None`` when ``m`` is not a message.
+
+    Unless ``m`` was read ``exact``, JSON showing a number in exponent form
+    raises :class:`~sessionctl.records.InexactNumber` (it may be an integer
+    beyond 64 bits that orjson read as a float): the line is read again.
+    """
+    if not is_message_object(m):
+        return None
+    assert isinstance(m, dict)
+    data = message_json(Message._wrap_checked(m))
+    if not exact and b"e+" in data:
+        raise InexactNumber
+    return b"," + data
 
 
 def text_writer(out: IO[str]) -> tuple[WriteBytes, Callable[[], None]]:

@@ -102,6 +102,7 @@ from typing import Any
 import orjson
 
 from .models import Message
+from .records import InexactNumber
 from .times import utc_second
 
 __all__ = [
@@ -117,6 +118,9 @@ __all__ = [
 Write = Callable[[str], object]
 
 _ROLE_HEADINGS = {"user": "User", "assistant": "Assistant", "system": "System"}
+_HEADINGS = {role: f"## {heading}\n\n" for role, heading in _ROLE_HEADINGS.items()}
+_CALL_HEADS: dict[str, str] = {}  # tool name -> its call's first line (see _call_head)
+_RESULT_HEADS = ("**Tool Result** (error=false):\n", "**Tool Result** (error=true):\n")
 _UNTITLED = "Untitled session"
 _FENCE_RUN = re.compile(r"`{3,}")
 _TICK_RUN = re.compile(r"`+")
@@ -222,11 +226,33 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def message_section(m: dict[str, Any]) -> str:
-    """:func:`render_item` of a message object as read from a file (already
-    validated): the hot path of a streamed export, without wrapping."""
-    out: list[str] = []
-    _write_section(m["role"], m.get("content") or (), "##", out.append)
+def message_section(m: object, *, exact: bool = False) -> str | None:
+    """:func:`render_item` of a message object as read from a file, or
+    ``None`` when ``m`` is not a message (exactly when
+    :func:`~sessionctl.models.is_message_object` is false): the hot path of a
+    streamed export, checking and rendering in one pass without wrapping.
+
+    Unless ``m`` was read ``exact`` (integers beyond 64 bits as integers),
+    tool input showing a number in exponent form raises
+    :class:`~sessionctl.records.InexactNumber`: orjson reads such integers
+    as floats, so the caller reads the line again exactly.
+    """
+    if not isinstance(m, dict):
+        return None
+    role = m.get("role")
+    if not isinstance(role, str):
+        return None
+    mid = m.get("id")
+    if mid is not None and not isinstance(mid, str):
+        return None
+    content = m.get("content")
+    if content is None:
+        content = ()
+    elif not isinstance(content, list):
+        return None
+    out = [_HEADINGS.get(role) or f"## {_one_line(role)}\n\n"]
+    if not _blocks(content, out, not exact):
+        return None
     out.append("---\n\n")
     return "".join(out)
 
@@ -236,55 +262,83 @@ def _write_message(message: Message, level: str, write: Write) -> None:
     # when the message's content was changed).
     built = message._content
     blocks = (b._raw for b in built) if built is not None else message._raw.get("content") or ()
-    _write_section(message.role, blocks, level, write)
+    out = [f"{level} {_ROLE_HEADINGS.get(message.role) or _one_line(message.role)}\n\n"]
+    _blocks(blocks, out, False)
+    if max(map(len, out)) < _PIECE:
+        write("".join(out))
+    else:  # big text is written as its own piece, not copied into another string
+        for piece in out:
+            write(piece)
 
 
-def _write_section(role: str, blocks: Iterable[dict[str, Any]], level: str, write: Write) -> None:
-    """A message's heading and blocks (both renderings above share it)."""
-    write(f"{level} {_ROLE_HEADINGS.get(role) or _one_line(role)}\n\n")
+def _blocks(blocks: Iterable[Any], out: list[str], check: bool) -> bool:
+    """Append the markdown of content blocks to ``out``, piece by piece;
+    false (and stop) at a block that is not an object. ``check``: raise
+    InexactNumber at tool input that may have lost digits."""
+    # Hot path of an export (100,000s of blocks): inlined, few calls.
+    w = out.append
     for d in blocks:
-        _write_block(d, write)
+        if not isinstance(d, dict):
+            return False
+        kind = d.get("type")
+        if kind == "text":
+            text = d.get("text")
+            if not isinstance(text, str):
+                text = ""
+            w(text if text.isascii() else _clean(text))
+            w("\n\n")
+        elif kind == "tool_use":
+            name = d.get("tool_name")
+            head = _CALL_HEADS.get(name) if isinstance(name, str) else None
+            w(head or _call_head(name))
+            # Absent input: no json block (as the reference); JSON null: "null".
+            if "input" in d:
+                text = _json(d["input"])
+                # orjson writes the float of an integer beyond 64 bits as
+                # 1.8446744073709552e+19: only then is the line read again.
+                if check and "e+" in text:
+                    raise InexactNumber
+                _fenced(text, "json", w)
+            else:
+                w("\n")
+        elif kind == "tool_result":
+            w(_RESULT_HEADS[d.get("is_error") is True])
+            text = d.get("output")
+            if not isinstance(text, str):
+                text = ""
+            elif not text.isascii():
+                text = _clean(text)
+            if "```" in text:
+                _fenced(text, "", w)
+            else:  # the common case, inlined
+                w("```\n")
+                w(text)
+                w("\n```\n\n")
+        elif kind == "image":
+            mime, data, shown = _str_of(d, "image_mime"), _str_of(d, "image_data"), d.get("images")
+            if data or mime or not (isinstance(shown, list) and shown):
+                w(_image_placeholder(mime, data))
+        # thinking, redacted_thinking, reasoning, unknown types: nothing, as the reference.
+        listed = d.get("images")
+        if listed and isinstance(listed, list):
+            for image in listed:
+                if isinstance(image, dict):
+                    w(_image_placeholder(_str_of(image, "mime"), _str_of(image, "base64")))
+    return True
+
+
+def _call_head(name: object) -> str:
+    """A tool call's first line (remembered for the first few hundred tool
+    names: a session uses a handful, again and again)."""
+    head = f"**Tool Call:** {_code_span(name if isinstance(name, str) else '')}\n"
+    if isinstance(name, str) and len(_CALL_HEADS) < 512:
+        _CALL_HEADS[name] = head
+    return head
 
 
 def _str_of(d: dict[str, Any], key: str) -> str:
     v = d.get(key)
     return v if isinstance(v, str) else ""
-
-
-def _write_block(d: dict[str, Any], write: Write) -> None:
-    # Hot path of an export (one call per block of 100,000s): few calls and
-    # one piece per small block; big text is written as its own piece.
-    kind = d.get("type")
-    if kind == "text":
-        text = d.get("text")
-        text = _clean(text) if isinstance(text, str) else ""
-        if len(text) < _PIECE:
-            write(text + "\n\n")
-        else:
-            write(text)
-            write("\n\n")
-    elif kind == "tool_use":
-        name = d.get("tool_name")
-        head = f"**Tool Call:** {_code_span(name if isinstance(name, str) else '')}\n"
-        # Absent input: no json block (as the reference); JSON null: "null".
-        if "input" in d:
-            _write_fenced(head, _json(d["input"]), write, info="json")
-        else:
-            write(head + "\n")
-    elif kind == "tool_result":
-        out = d.get("output")
-        head = f"**Tool Result** (error={'true' if d.get('is_error') is True else 'false'}):\n"
-        _write_fenced(head, _clean(out) if isinstance(out, str) else "", write)
-    elif kind == "image":
-        mime, data, shown = _str_of(d, "image_mime"), _str_of(d, "image_data"), d.get("images")
-        if data or mime or not (isinstance(shown, list) and shown):
-            write(_image_placeholder(mime, data))
-    # thinking, redacted_thinking, reasoning, unknown types: nothing, as the reference.
-    listed = d.get("images")
-    if listed and isinstance(listed, list):
-        for image in listed:
-            if isinstance(image, dict):
-                write(_image_placeholder(_str_of(image, "mime"), _str_of(image, "base64")))
 
 
 # -- fences and spans ---------------------------------------------------------
@@ -298,21 +352,19 @@ def _fence(content: str) -> str:
     return "`" * (longest + 1)
 
 
-def _write_fenced(head: str, content: str, write: Write, *, info: str = "") -> None:
-    """``head``, then a fenced code block a CommonMark parser reads back as ``content + "\\n"``.
+def _fenced(content: str, info: str, write: Write) -> None:
+    """A fenced code block a CommonMark parser reads back as ``content + "\\n"``.
 
     The closing fence is preceded by ``\\n`` whether or not ``content`` ends
     with one (the reference's bytes), so the read-back rule has no exception;
     no line of ``content`` can close the block, since the fence is longer than
-    every backtick run in it. A blank line follows.
+    every backtick run in it. A blank line follows. ``content`` is a piece of
+    its own (never copied into another string).
     """
     fence = _fence(content)
-    if len(content) < _PIECE:
-        write(f"{head}{fence}{info}\n{content}\n{fence}\n\n")
-    else:  # its own piece: not copied into another string
-        write(f"{head}{fence}{info}\n")
-        write(content)
-        write(f"\n{fence}\n\n")
+    write(f"{fence}{info}\n")
+    write(content)
+    write(f"\n{fence}\n\n")
 
 
 def _code_span(text: str) -> str:

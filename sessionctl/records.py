@@ -13,7 +13,7 @@ import json
 import math
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol, cast
 
@@ -25,16 +25,20 @@ from .text import is_blank
 from .times import ZERO_TIME, parse_ns
 
 __all__ = [
+    "InexactNumber",
     "MetaFold",
     "Readable",
     "Summary",
     "dumps_line",
+    "exact_lines",
     "fold",
+    "iter_lines",
     "iter_records",
     "json_bytes",
     "loads_line",
     "message_json",
     "read_blocks",
+    "reread_exact",
 ]
 
 JSON = Any
@@ -42,6 +46,7 @@ JSON = Any
 # Meta fields that a later meta only changes when it has a value (SPEC §6).
 _STICKY = ("workspace", "permission_mode", "sidebar_visible", "context_window", "max_tokens")
 _META_STR = ("title", "workspace", "vendor", "endpoint", "model", "preview")
+_UNSET = (None, "", 0, False)  # a sticky field with such a value is not set
 
 
 def loads_line(line: bytes, *, exact: bool = False) -> dict[str, JSON] | None:
@@ -74,12 +79,26 @@ _DIGIT_MAP = bytes(0x30 if 0x30 <= c <= 0x39 else 0x78 for c in range(256))
 _NINETEEN = b"0" * 19
 
 
+class InexactNumber(Exception):
+    """A record read without the exact parser shows a number in exponent
+    form, which may be an integer beyond 64 bits that lost digits: read its
+    line again with :func:`reread_exact`."""
+
+
+def reread_exact(line: bytes, rec: dict[str, JSON]) -> dict[str, JSON]:
+    """``rec`` (parsed from ``line`` by orjson), or the line read exactly
+    when it may hold a number beyond 64 bits."""
+    if not _has_long_digits(line):
+        return rec
+    return loads_line(line, exact=True) or rec
+
+
 def _has_long_digits(line: bytes) -> bool:
     """True when ``line`` holds a run of 19+ digits (a number beyond 64 bits?)."""
     return _NINETEEN in line.translate(_DIGIT_MAP)
 
 
-_BLOCK = 1 << 22  # bytes read at a time by read_blocks
+_BLOCK = 1 << 18  # bytes read at a time by read_blocks
 
 
 class Readable(Protocol):
@@ -88,20 +107,18 @@ class Readable(Protocol):
     def read(self, n: int, /) -> bytes: ...
 
 
-def read_blocks(lines: Iterable[bytes] | Readable) -> Iterator[tuple[list[bytes], set[bytes]]]:
-    """A file's lines in blocks: (lines, the lines among them that may hold a
-    number beyond 64 bits).
+def read_blocks(lines: Iterable[bytes] | Readable) -> Iterator[tuple[list[bytes], bytes | None]]:
+    """A file's lines in blocks: (the lines, the bytes they were split from).
 
-    A file object is read 4 MB at a time and split in C, and the digit scan
-    of :func:`_has_long_digits` runs once per block instead of once per line
-    (both were a large share of reading a 100 MB session); a line longer
-    than a block is assembled whole. Any other iterable of lines is one
-    block. Lines read from a file lose their ``\n``, which no reader needs.
+    A file object is read 256 KB at a time and split in C (a large share of
+    reading a 100 MB session was per-line work); a line longer than a block
+    is assembled whole. Any other iterable of lines is one block, with
+    ``None`` for its bytes. Lines read from a file lose their ``\n``, which
+    no reader needs.
     """
     read = getattr(lines, "read", None)
     if read is None:
-        block = list(cast("Iterable[bytes]", lines))
-        yield block, {line for line in block if _has_long_digits(line)}
+        yield list(cast("Iterable[bytes]", lines)), None
         return
     pending: list[bytes] = []  # the start of a line not yet ended
     while True:
@@ -121,10 +138,18 @@ def read_blocks(lines: Iterable[bytes] | Readable) -> Iterator[tuple[list[bytes]
             pending.append(data[end + 1:])
         block = head.split(b"\n")
         block.pop()  # the empty piece after the last newline
-        yield block, _long_digit_lines(head)
+        yield block, head
     if pending:
         tail = b"".join(pending)
-        yield [tail], _long_digit_lines(tail)
+        yield [tail], tail
+
+
+def exact_lines(block: list[bytes], data: bytes | None) -> set[bytes]:
+    """The lines of a block (split from ``data``) that may hold a number
+    beyond 64 bits: those holding a run of 19+ digits."""
+    if data is None:
+        return {ln for ln in block if _has_long_digits(ln)}
+    return _long_digit_lines(data)  # one C-speed scan of the block
 
 
 def _long_digit_lines(data: bytes) -> set[bytes]:
@@ -141,25 +166,33 @@ def _long_digit_lines(data: bytes) -> set[bytes]:
     return found
 
 
-def iter_records(
-    lines: Iterable[bytes] | Readable, *, exact: bool | Callable[[bytes], bool]
-) -> Iterator[dict[str, JSON]]:
-    """The records of a file's lines, in order; blank, malformed and
-    non-object lines are skipped (see :func:`loads_line`). A line that may
-    hold a number beyond 64 bits is read exactly when ``exact`` is true, or
-    when ``exact(line)`` is."""
+def iter_lines(
+    lines: Iterable[bytes] | Readable, *, exact: bool
+) -> Iterator[tuple[bytes, dict[str, JSON]]]:
+    """(line, record) of a file's lines, in order; blank, malformed and
+    non-object lines are skipped (see :func:`loads_line`). With ``exact``, a
+    line that may hold a number beyond 64 bits is read exactly; without, the
+    caller has the line to read again (``loads_line(line, exact=True)``)
+    where it finds a number that may have lost digits."""
     loads, bad_json = orjson.loads, orjson.JSONDecodeError
-    for block, suspects in read_blocks(lines):
+    for block, data in read_blocks(lines):
+        suspects = exact_lines(block, data) if exact else None
         for line in block:
             if suspects and line in suspects:
-                rec = loads_line(line, exact=exact if isinstance(exact, bool) else exact(line))
+                rec = loads_line(line, exact=True)
             else:
                 try:
                     rec = loads(line)
                 except bad_json:
                     rec = None if not line.strip() else _std_loads(line)
             if isinstance(rec, dict):
-                yield rec
+                yield line, rec
+
+
+def iter_records(lines: Iterable[bytes] | Readable, *, exact: bool) -> Iterator[dict[str, JSON]]:
+    """The records of :func:`iter_lines`, without their lines."""
+    for _line, rec in iter_lines(lines, exact=exact):
+        yield rec
 
 
 def _reject_constant(name: str) -> Any:
@@ -277,27 +310,47 @@ class MetaFold:
     """Metadata and times folded from a file's records in order."""
 
     has_meta: bool = False
-    fields: dict[str, JSON] = field(default_factory=dict)
+    #: The last non-empty value of each sticky field (the plain fields are
+    #: the last meta's own, read from it when asked).
+    sticky: dict[str, JSON] = field(default_factory=dict)
     meta_created: tuple[int, str] | None = None
     meta_updated: tuple[int, str] | None = None
     first_ts: tuple[int, str] | None = None
     last_ts: tuple[int, str] | None = None
-    tunnel_events_complete: bool = False
     last_meta: dict[str, JSON] | None = None
 
+    @property
+    def fields(self) -> dict[str, JSON]:
+        """The metadata as read: each plain field from the last meta, each
+        sticky one from the last meta that set it."""
+        f: dict[str, JSON] = {}
+        last = self.last_meta
+        if last is not None:
+            for key in _META_STR:
+                if key not in _STICKY:
+                    v = last.get(key)
+                    f[key] = v if isinstance(v, str) else ""
+        f.update(self.sticky)
+        return f
+
+    @property
+    def tunnel_events_complete(self) -> bool:
+        return self.last_meta is not None and self.last_meta.get("tunnel_events_complete") is True
+
     def meta(self, rec: dict[str, JSON]) -> None:
+        # Hot path (a long session has thousands of metas): only the sticky
+        # fields are looked at here.
         self.has_meta = True
         self.last_meta = rec
-        for key in _META_STR:
-            v = rec.get(key)
-            v = v if isinstance(v, str) else ""
-            if key in _STICKY and not v:
-                continue
-            self.fields[key] = v
         for key in _STICKY:
-            if key not in _META_STR and rec.get(key) not in (None, "", 0, False):
-                self.fields[key] = rec[key]
-        self.tunnel_events_complete = rec.get("tunnel_events_complete") is True
+            v = rec.get(key)
+            if v is None:
+                continue
+            if key == "workspace":
+                if isinstance(v, str) and v:
+                    self.sticky[key] = v
+            elif v not in _UNSET:
+                self.sticky[key] = v
         # A meta with zero times counts as having none (SPEC §5); parsing
         # waits until the end (a long session has thousands of metas).
         c, u = rec.get("created_at"), rec.get("updated_at")
@@ -345,14 +398,13 @@ class MetaFold:
         last = later if later.has_meta else self
         return MetaFold(
             has_meta=self.has_meta or later.has_meta,
-            # A later meta sets every plain field and the sticky ones it has
-            # values for: exactly the keys its own fold holds.
-            fields={**self.fields, **later.fields},
+            # The plain fields come from the last meta of both; a sticky
+            # one from the later part when it set it there.
+            sticky={**self.sticky, **later.sticky},
             meta_created=later.meta_created or self.meta_created,
             meta_updated=later.meta_updated or self.meta_updated,
             first_ts=self.first_ts or later.first_ts,
             last_ts=later.last_ts or self.last_ts,
-            tunnel_events_complete=last.tunnel_events_complete,
             last_meta=last.last_meta,
         )
 

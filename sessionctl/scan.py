@@ -23,16 +23,18 @@ import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from .models import Checkpoint, TunnelEvent, is_message_object
 from .records import (
+    InexactNumber,
     MetaFold,
     Readable,
     Summary,
     _checkpoint,
     _user_text,
-    iter_records,
+    iter_lines,
+    reread_exact,
 )
 from .text import derive_title
 from .times import ZERO_TIME
@@ -40,8 +42,13 @@ from .times import ZERO_TIME
 __all__ = ["Part", "Scanned", "scan_file", "scan_lines", "summarize"]
 
 JSON = Any
-#: Renders one message object (already validated) as bytes for the spool.
-Render = Callable[[dict[str, JSON]], bytes]
+class Render(Protocol):
+    """Renders one message object as bytes for the spool; ``None`` when the
+    value is not a message (see :func:`~sessionctl.models.is_message_object`):
+    checking and rendering are one pass. Unless the object was read
+    ``exact``, it may raise :class:`~sessionctl.records.InexactNumber`."""
+
+    def __call__(self, m: object, /, *, exact: bool = ...) -> bytes | None: ...
 
 #: Files from this size up are read in two halves at once (when possible).
 SPLIT_MIN = 16 << 20
@@ -118,26 +125,33 @@ def scan_lines(
     write = batch.append if spool is not None and render is not None else None
     pos = flushed = 0
     keep_ts = mf._raw_ts.append
-    # Exact numbers (beyond 64 bits) only where they are shown: tool input
-    # in an export, anything in JSON; only lines that may hold one pay.
-    exact = (False if render is None else True if events
-             else lambda line: b'"input"' in line)
-    for rec in iter_records(lines, exact=exact):
+    # Numbers beyond 64 bits matter only where they are shown: rendered
+    # messages (the renderer says when one may have lost digits) and the
+    # other records an export shows; only those lines are read again.
+    shown = render is not None
+    for line, rec in iter_lines(lines, exact=False):
         rtype = rec.get("type")
         if rtype == "message":
-            m = rec.get("message")
-            if not is_message_object(m):
+            m: JSON = rec.get("message")
+            if render is not None:
+                try:
+                    data = render(m)
+                except InexactNumber:
+                    rec = reread_exact(line, rec)
+                    m = rec.get("message")
+                    data = render(m, exact=True)
+                if data is None:
+                    continue
+            elif not is_message_object(m):
                 continue
-            assert isinstance(m, dict)
             mid = m.get("id")
             if mid:
                 if mid in seen:
-                    continue
+                    continue  # a duplicate: read once (rendered in vain, rarely)
                 seen.add(mid)
             ids.append(mid or "")
             if write is not None:
-                assert render is not None
-                data = render(m)
+                assert data is not None
                 write(data)
                 pos += len(data)
                 ends.append(pos)
@@ -154,6 +168,8 @@ def scan_lines(
         elif rtype == "meta":
             mf.meta(rec)
         elif rtype == "checkpoint":
+            if shown:
+                rec = reread_exact(line, rec)
             mf.timestamp(rec)
             cp = _checkpoint(rec, len(ids))
             if cp is not None:
@@ -165,11 +181,13 @@ def scan_lines(
             if isinstance(ev, dict):
                 mf.timestamp(rec)
                 if events:
+                    ev = reread_exact(line, rec).get("tunnel_event")
+                    assert isinstance(ev, dict)
                     part.tunnel_events.append(TunnelEvent.from_dict(ev))
         elif rtype in ("usage", "metric"):
             mf.timestamp(rec)
         elif rtype == "cost" and events:
-            part.has_cost, part.cost = True, rec.get("cost")
+            part.has_cost, part.cost = True, reread_exact(line, rec).get("cost")
     if batch:
         assert spool is not None
         spool.write(b"".join(batch))

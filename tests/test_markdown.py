@@ -608,3 +608,34 @@ def test_nest_section_refuses_other_text() -> None:
 
     with pytest.raises(ValueError):
         nest_section("# Title\n\n")
+
+
+_json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.text(max_size=6),
+    lambda inner: (st.lists(inner, max_size=3)
+                   | st.dictionaries(st.text(max_size=6), inner, max_size=3)),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(st.one_of(
+    _json_values,
+    st.fixed_dictionaries(
+        {"role": _json_values,
+         "content": st.none() | st.lists(_block_dicts | _json_values, max_size=3)},
+        optional={"id": st.none() | st.text(max_size=4) | st.integers()},
+    ),
+))
+def test_message_section_checks_as_is_message_object(value: Any) -> None:
+    """The export's one pass checks what load checks: a section exactly for
+    message objects, the same section render_item writes for them."""
+    from sessionctl.markdown import message_section, render_item
+    from sessionctl.models import is_message_object
+
+    section = message_section(value)
+    assert (section is not None) == is_message_object(value)
+    if section is not None:
+        pieces: list[str] = []
+        render_item(Message.from_dict(value), pieces.append)
+        assert section == "".join(pieces)

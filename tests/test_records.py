@@ -392,14 +392,19 @@ def test_cost_record_without_cost_survives() -> None:
        st.integers(min_value=1, max_value=64))
 def test_read_blocks_is_line_iteration(pieces: list[bytes], block: int) -> None:
     """Blocks of any size give the lines a file iterator gives (without
-    their newline), and name exactly the lines holding a 19-digit run."""
+    their newline), and exact_lines names exactly the lines holding a
+    19-digit run."""
     data = b"".join(pieces)
     got: list[bytes] = []
+    long = records_mod._has_long_digits
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(records_mod, "_BLOCK", block)
-        for lines, suspects in records_mod.read_blocks(io.BytesIO(data)):
+        for lines, raw in records_mod.read_blocks(io.BytesIO(data)):
+            assert raw is not None
+            assert (raw[:-1] if raw.endswith(b"\n") else raw).split(b"\n") == lines
             got.extend(lines)
-            assert suspects == {ln for ln in lines if records_mod._has_long_digits(ln)}
+            for source in (raw, None):  # a file's block, a list of lines
+                assert records_mod.exact_lines(lines, source) == {ln for ln in lines if long(ln)}
     assert got == [ln.rstrip(b"\n") for ln in io.BytesIO(data)]
 
 

@@ -181,3 +181,44 @@ def test_child_failure_falls_back(tmp_path: Path, split_always: None) -> None:
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(scan_mod, "scan_lines", dying_in_child)
         assert documents(store, SID) == want
+
+
+def test_numbers_beyond_64_bits_are_shown_exactly(tmp_path: Path) -> None:
+    """orjson reads integers beyond 64 bits as floats: wherever an export
+    shows one (tool input, any message field in JSON, a checkpoint's tokens
+    and messages, tunnel events, the cost), its line is read again exactly;
+    real floats and "e+" in text stay as they are."""
+    big, neg = 18446744073709551616, -9223372036854775809
+    huge = 123456789012345678901234567890
+
+    def tool(mid: str, value: Any) -> dict[str, Any]:
+        return {"id": mid, "role": "assistant", "content": [
+            {"type": "tool_use", "tool_name": "t", "input": {"n": value}}]}
+
+    recs: list[dict[str, Any]] = [
+        {"type": "message", "session_id": SID, "message": tool("m1", big)},
+        {"type": "message", "session_id": SID, "message": tool("m2", [neg, 1e20, "size+1e+5"])},
+        {"type": "message", "session_id": SID, "message": {
+            "id": "m3", "role": "user", "extra": huge,
+            "content": [{"type": "text", "text": "a line+ and 1e+30"}]}},
+        {"type": "checkpoint", "session_id": SID, "checkpoint_tokens": huge,
+         "checkpoint_messages": [tool("c1", -huge)]},
+        {"type": "message", "session_id": SID, "message": tool("m4", 7)},
+        {"type": "tunnel_event", "session_id": SID,
+         "tunnel_event": {"event_id": "e", "type": "x", "data": {"n": huge}}},
+        {"type": "cost", "session_id": SID, "cost": {"usd": huge}},
+    ]
+    store = write_session(tmp_path, recs)
+    one = documents(store, SID)
+    check(store, SID, one)
+    md = one["mdFalse"].decode()
+    for n in (big, neg, -huge):
+        assert str(n) in md
+    assert f"({huge} tokens)" in md and "1e+20" in md and "size+1e+5" in md
+    doc = json.loads(one["jsonFalse"])
+    assert doc["messages"][2]["extra"] == huge and doc["cost"] == {"usd": huge}
+    assert doc["tunnel_events"][0]["data"] == {"n": huge}
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setattr(scan_mod, "SPLIT_MIN", 0)
+        mp.setattr(os, "cpu_count", lambda: 2)
+        assert documents(store, SID) == one
