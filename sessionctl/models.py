@@ -749,15 +749,17 @@ class SessionInfo(NamedTuple):
 
     def to_dict(self) -> dict[str, JSON]:
         """The row as ``list --json`` prints it (SPEC §7)."""
+        # Unpacked at once: list --json calls this 10,000s of times.
+        sid, title, workspace, vendor, endpoint, model, created, updated, count, hidden, _ = self
         return {
-            "id": self.id,
-            "title": self.title,
-            "workspace": self.workspace,
-            "vendor": self.vendor,
-            "endpoint": self.endpoint,
-            "model": self.model,
-            "created_at": self.created[1],
-            "updated_at": self.updated[1],
-            "msg_count": self.msg_count,
-            "hidden": self.hidden,
+            "id": sid,
+            "title": title,
+            "workspace": workspace,
+            "vendor": vendor,
+            "endpoint": endpoint,
+            "model": model,
+            "created_at": created[1],
+            "updated_at": updated[1],
+            "msg_count": count,
+            "hidden": hidden,
         }

@@ -210,3 +210,34 @@ def test_exit_codes_as_a_process(store: Path, args: list[str], code: int) -> Non
     assert p.stdout == ""
     assert p.stderr.startswith("sessionctl: ") and not ANSI.search(p.stderr)
     assert session_files(store) == sorted([A, B, H])
+
+
+_ENDING = """
+import atexit, sys, threading, time
+atexit.register(lambda: print("atexit ran", file=sys.stderr))
+if sys.argv[1] == "thread":  # a thread still running: the normal exit waits for it
+    threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
+sys.argv = ["sessionctl", *sys.argv[2:]]
+from sessionctl.cli import main
+main()
+"""
+
+
+@pytest.mark.parametrize(("how", "args", "code", "out", "err"), [
+    ("plain", ["--version"], 0, "sessionctl ", ""),
+    ("plain", ["list", "--json"], 0, "[]\n", ""),
+    ("plain", ["nosuchcommand"], 2, "", "sessionctl: No such command"),
+    ("thread", ["--version"], 0, "thread done", ""),
+])
+def test_the_process_ends_with_output_flushed_and_atexit_run(
+    tmp_path: Path, how: str, args: list[str], code: int, out: str, err: str
+) -> None:
+    """main() ends the process itself (without the interpreter's teardown):
+    exit codes, flushed output and atexit handlers are as a normal exit's."""
+    proc = subprocess.run(
+        [sys.executable, "-c", _ENDING, how, "--dir", str(tmp_path), *args],
+        env=child_env(), capture_output=True, text=True, timeout=30,
+    )
+    assert proc.returncode == code, proc.stderr
+    assert out in proc.stdout and err in proc.stderr
+    assert proc.stderr.rstrip().endswith("atexit ran")

@@ -70,6 +70,7 @@ def test_no_arguments_prints_usage_exit_2() -> None:
 
 @pytest.mark.parametrize(("args", "message"), [
     (["nosuchcommand"], "No such command"),
+    (["lsit"], "No such command 'lsit'. Did you mean 'list'?"),
     (["--bogus"], "No such option"),
     (["list", "--bogus"], "No such option"),
     (["show"], "Missing argument"),
@@ -91,3 +92,22 @@ def test_subprocess_calls_itself_sessionctl() -> None:
     # `python -m sessionctl`, not "python -m sessionctl", in usage lines
     r = run(code=2, check=False)
     assert r.stderr.startswith("Usage: sessionctl ")
+
+
+def test_a_run_builds_only_its_own_command() -> None:
+    """Commands are built when looked up (start-up pays for one); help and
+    lookups still see every command, in the order defined."""
+    import typer
+
+    from sessionctl.cli import app
+
+    group = typer.main.get_command(app)
+    assert isinstance(group, typer.core.TyperGroup)
+    built = group.commands._entries  # type: ignore[attr-defined]
+    assert list(group.commands) == COMMANDS
+    assert not any(isinstance(c, typer.core.TyperCommand) for c in built.values())
+    with group.make_context("sessionctl", ["list"]) as ctx:
+        name, cmd, _ = group.resolve_command(ctx, ["list"])
+    assert name == "list" and isinstance(cmd, typer.core.TyperCommand)
+    assert [n for n, c in built.items() if isinstance(c, typer.core.TyperCommand)] == ["list"]
+    assert group.get_command(ctx, "nosuch") is None

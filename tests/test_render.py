@@ -113,8 +113,9 @@ def test_emit_rows_formats() -> None:
     assert json.loads(emitted(rows, OutputFormat.json)) == [r.to_dict() for r in rows]
     assert emitted([], OutputFormat.json) == "[]\n"
     # One row per line, two-space indent, across batch boundaries too.
+    tricky = '"},{"id":"x\n},\n  {"id":'  # what splits rows, inside a title
     for n in (1, 255, 256, 257, 600):
-        many = [info(k) for k in range(n)]
+        many = [info(k, title=tricky if k % 2 else f"title {k}") for k in range(n)]
         lines = emitted(many, OutputFormat.json).split("\n")
         assert lines[0] == "[" and lines[-2:] == ["]", ""] and len(lines) == n + 3
         assert [json.loads(x.strip().rstrip(",")) for x in lines[1:-2]] == [
