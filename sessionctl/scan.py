@@ -42,6 +42,8 @@ from .times import ZERO_TIME
 __all__ = ["Part", "Scanned", "scan_file", "scan_lines", "summarize"]
 
 JSON = Any
+
+
 class Render(Protocol):
     """Renders one message object as bytes for the spool; ``None`` when the
     value is not a message (see :func:`~sessionctl.models.is_message_object`):
@@ -49,6 +51,7 @@ class Render(Protocol):
     ``exact``, it may raise :class:`~sessionctl.records.InexactNumber`."""
 
     def __call__(self, m: object, /, *, exact: bool = ...) -> bytes | None: ...
+
 
 #: Files from this size up are read in two halves at once (when possible).
 SPLIT_MIN = 16 << 20
