@@ -724,11 +724,13 @@ def _exit(done: SystemExit) -> NoReturn:
     threading = sys.modules.get("threading")
     if not isinstance(code, int) or (threading is not None and threading.active_count() > 1):
         raise done
-    try:
-        sys.stdout.flush()
-        sys.stderr.flush()
-    except (OSError, ValueError):
-        raise done from None
+    for stream in (sys.stdout, sys.stderr):
+        if stream is None:  # started with that descriptor closed (2>&-)
+            continue
+        try:
+            stream.flush()
+        except (OSError, ValueError):
+            raise done from None
     import atexit
 
     atexit._run_exitfuncs()

@@ -226,16 +226,16 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def message_section(m: object, *, exact: bool = False) -> str | None:
+def message_section(m: object, *, exact: bool = True) -> str | None:
     """:func:`render_item` of a message object as read from a file, or
     ``None`` when ``m`` is not a message (exactly when
     :func:`~sessionctl.models.is_message_object` is false): the hot path of a
     streamed export, checking and rendering in one pass without wrapping.
 
-    Unless ``m`` was read ``exact`` (integers beyond 64 bits as integers),
-    tool input showing a number in exponent form raises
-    :class:`~sessionctl.records.InexactNumber`: orjson reads such integers
-    as floats, so the caller reads the line again exactly.
+    With ``exact=False`` (``m`` was read by orjson alone, which reads
+    integers beyond 64 bits as floats), tool input showing a number in
+    exponent form raises :class:`~sessionctl.records.InexactNumber`, so the
+    caller reads the line again exactly.
     """
     if not isinstance(m, dict):
         return None
@@ -328,10 +328,11 @@ def _blocks(blocks: Iterable[Any], out: list[str], check: bool) -> bool:
 
 
 def _call_head(name: object) -> str:
-    """A tool call's first line (remembered for the first few hundred tool
-    names: a session uses a handful, again and again)."""
+    """A tool call's first line (remembered for the first few hundred short
+    tool names: a session uses a handful, again and again; memory stays
+    small whatever a file holds)."""
     head = f"**Tool Call:** {_code_span(name if isinstance(name, str) else '')}\n"
-    if isinstance(name, str) and len(_CALL_HEADS) < 512:
+    if isinstance(name, str) and len(name) <= 100 and len(_CALL_HEADS) < 512:
         _CALL_HEADS[name] = head
     return head
 

@@ -241,3 +241,16 @@ def test_the_process_ends_with_output_flushed_and_atexit_run(
     assert proc.returncode == code, proc.stderr
     assert out in proc.stdout and err in proc.stderr
     assert proc.stderr.rstrip().endswith("atexit ran")
+
+
+def test_closed_stderr_or_stdout_at_start(store: Path) -> None:
+    """A cron job may start sessionctl with stderr closed (2>&-): success
+    is still exit 0, output intact; stdout closed is a one-line failure."""
+    base = f"exec {sys.executable} -m sessionctl --dir '{store}'"
+    ok = subprocess.run(["sh", "-c", f"{base} list --ids 2>&-"], env=child_env(),
+                        capture_output=True, text=True, timeout=30)
+    assert ok.returncode == 0 and ok.stdout.split() == [A, B]
+    bad = subprocess.run(["sh", "-c", f"{base} list --ids >&-"], env=child_env(),
+                         capture_output=True, text=True, timeout=30)
+    assert bad.returncode == 1 and "Traceback" not in bad.stderr
+    assert len(bad.stderr.strip().splitlines()) <= 2

@@ -639,3 +639,41 @@ def test_message_section_checks_as_is_message_object(value: Any) -> None:
         pieces: list[str] = []
         render_item(Message.from_dict(value), pieces.append)
         assert section == "".join(pieces)
+
+
+def test_message_section_says_when_numbers_may_have_lost_digits() -> None:
+    """Read by orjson alone (exact=False), tool input showing a number in
+    exponent form (what orjson makes of an integer beyond 64 bits) raises
+    InexactNumber; read exactly (the default), it renders as it is."""
+    from sessionctl.markdown import message_section
+    from sessionctl.records import InexactNumber
+
+    def tool(value: Any) -> dict[str, Any]:
+        return {"role": "assistant", "content": [
+            {"type": "tool_use", "tool_name": "t", "input": value}]}
+
+    with pytest.raises(InexactNumber):
+        message_section(tool({"n": 1.8446744073709552e19}), exact=False)
+    with pytest.raises(InexactNumber):
+        message_section(tool({"e+": 1}), exact=False)  # a false alarm costs one re-read
+    for value in ({"n": 2**64}, {"n": 1e20}, {"e+": 1}):
+        section = message_section(tool(value))
+        assert section is not None and "```json\n" in section
+    assert str(2**64) in (message_section(tool({"n": 2**64})) or "")
+    plain = tool({"n": 5, "s": "1e5"})
+    assert message_section(plain, exact=False) == message_section(plain)
+
+
+def test_tool_headings_remembered_only_for_short_names() -> None:
+    """Memory stays bounded by the largest record: a long tool name is
+    rendered, never kept; short ones are, up to a few hundred."""
+    from sessionctl import markdown
+    from sessionctl.markdown import message_section
+
+    long_name, short = "x" * 5000, "read_file_for_the_heading_test"
+    for name in (long_name, short):
+        section = message_section({"role": "assistant", "content": [
+            {"type": "tool_use", "tool_name": name}]})
+        assert section is not None and f"`{name}`" in section
+    assert long_name not in markdown._CALL_HEADS and short in markdown._CALL_HEADS
+    assert len(markdown._CALL_HEADS) <= 512
