@@ -308,12 +308,7 @@ def _blocks(blocks: Iterable[Any], out: list[str], check: bool) -> bool:
                 text = ""
             elif not text.isascii():
                 text = _clean(text)
-            if "```" in text:
-                _fenced(text, "", w)
-            else:  # the common case, inlined
-                w("```\n")
-                w(text)
-                w("\n```\n\n")
+            _fenced(text, "", w)
         elif kind == "image":
             mime, data, shown = _str_of(d, "image_mime"), _str_of(d, "image_data"), d.get("images")
             if data or mime or not (isinstance(shown, list) and shown):

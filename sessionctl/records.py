@@ -172,8 +172,8 @@ def iter_lines(
     """(line, record) of a file's lines, in order; blank, malformed and
     non-object lines are skipped (see :func:`loads_line`). With ``exact``, a
     line that may hold a number beyond 64 bits is read exactly; without, the
-    caller has the line to read again (``loads_line(line, exact=True)``)
-    where it finds a number that may have lost digits."""
+    caller has the line to read again (:func:`reread_exact`) where it finds
+    a number that may have lost digits."""
     loads, bad_json = orjson.loads, orjson.JSONDecodeError
     for block, data in read_blocks(lines):
         suspects = exact_lines(block, data) if exact else None

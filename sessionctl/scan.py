@@ -131,7 +131,6 @@ def scan_lines(
     # Numbers beyond 64 bits matter only where they are shown: rendered
     # messages (the renderer says when one may have lost digits) and the
     # other records an export shows; only those lines are read again.
-    shown = render is not None
     for line, rec in iter_lines(lines, exact=False):
         rtype = rec.get("type")
         if rtype == "message":
@@ -171,7 +170,7 @@ def scan_lines(
         elif rtype == "meta":
             mf.meta(rec)
         elif rtype == "checkpoint":
-            if shown:
+            if render is not None:
                 rec = reread_exact(line, rec)
             mf.timestamp(rec)
             cp = _checkpoint(rec, len(ids))
