@@ -32,9 +32,9 @@ from cli_helpers import (
     write_session,
 )
 
-import sessionctl.cli as cli
+import sessionctl.cli.app as cli
 from sessionctl import JSONLStore, Message, new_session
-from sessionctl.times import format_ns
+from sessionctl.core.times import format_ns
 
 pytestmark = pytest.mark.usefixtures(no_fsync.__name__)
 

@@ -99,7 +99,7 @@ def test_a_run_builds_only_its_own_command() -> None:
     lookups still see every command, in the order defined."""
     import typer
 
-    from sessionctl.cli import app
+    from sessionctl.cli.app import app
 
     group = typer.main.get_command(app)
     assert isinstance(group, typer.core.TyperGroup)

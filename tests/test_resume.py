@@ -21,7 +21,7 @@ import pytest
 import typer
 from cli_helpers import child_env, invoke, new_store, no_fsync, run, text_msg, write_session
 
-import sessionctl.cli as cli
+import sessionctl.cli.app as cli
 from sessionctl import JSONLStore, Message, new_session
 
 pytestmark = pytest.mark.usefixtures(no_fsync.__name__)

@@ -29,13 +29,13 @@ import typer  # noqa: E402
 from typer.core import TyperGroup  # noqa: E402
 from typer.models import CommandInfo  # noqa: E402
 
-from . import __version__  # noqa: E402
-from .errors import AmbiguousSessionId, SessionError, UsageError  # noqa: E402
+from .. import __version__  # noqa: E402
+from ..errors import AmbiguousSessionId, SessionError, UsageError  # noqa: E402
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .store import JSONLStore
+    from ..storage.store import JSONLStore
 
 __all__ = ["app", "main"]
 
@@ -60,7 +60,7 @@ def _report(err: SessionError) -> None:
 def _candidate_lines(candidates: list[str]) -> list[str]:
     """``  <short id>  <title>`` for each candidate of an ambiguous prefix
     (the full id where short ids collide, the id alone if titles are unknown)."""
-    from .render import clean_line, short_id
+    from ..render.text import clean_line, short_id
 
     titles: dict[str, str] = {}
     try:
@@ -238,8 +238,8 @@ def _root(
 
 
 def _store(*, must_exist: bool = True) -> JSONLStore:
-    from .paths import default_dir
-    from .store import JSONLStore
+    from ..core.paths import default_dir
+    from ..storage.store import JSONLStore
 
     return JSONLStore(_State.dir or default_dir(), create=not must_exist)
 
@@ -250,9 +250,9 @@ def _complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     Completion never runs the root callback, so the store comes from the
     parsed ``--dir`` (or ``$SESSIONCTL_DIR``) of the command line itself.
     """
-    from .ids import hex_part
-    from .paths import default_dir
-    from .store import JSONLStore
+    from ..core.ids import hex_part
+    from ..core.paths import default_dir
+    from ..storage.store import JSONLStore
 
     directory = ctx.find_root().params.get("directory") or _State.dir or default_dir()
     try:
@@ -309,7 +309,7 @@ def list_cmd(
     A table on a terminal; tab-separated lines (id, updated, messages,
     workspace, title) when piped.
     """
-    from .render import OutputFormat, emit_rows
+    from ..render.formats import OutputFormat, emit_rows
 
     chosen = [f for f, on in (("json", as_json), ("jsonl", as_jsonl), ("ids", as_ids)) if on]
     if len(chosen) > 1:
@@ -337,7 +337,7 @@ def list_cmd(
 
 
 def _workspace_filter(workspace: str | None, here: bool) -> str | None:
-    from .paths import normalize_workspace_path
+    from ..core.paths import normalize_workspace_path
 
     if here:
         return _here()
@@ -353,8 +353,8 @@ def _workspace_filter(workspace: str | None, here: bool) -> str | None:
 def _here() -> str:
     """The current workspace; an error when the directory is gone (it would
     otherwise match every session without a workspace)."""
-    from .errors import StoreIOError
-    from .paths import current_workspace_path
+    from ..core.paths import current_workspace_path
+    from ..errors import StoreIOError
 
     here = current_workspace_path()
     if not here:
@@ -363,8 +363,8 @@ def _here() -> str:
 
 
 def _date_ns(text: str | None) -> int | None:
-    from .times import from_datetime
-    from .timespec import parse_date
+    from ..core.times import from_datetime
+    from ..core.timespec import parse_date
 
     return None if text is None else from_datetime(parse_date(text))
 
@@ -400,7 +400,7 @@ def show(
     if not _stdout_is_terminal():
         store.write_markdown(sid, sys.stdout, context=context)
         return
-    from .render import render_show
+    from ..render.show import render_show
 
     session = store.load(sid)
     console = _console()
@@ -459,7 +459,7 @@ def export_md(
 
 
 def _export_all(output_dir: Path, *, hidden: bool, context: bool, verbose: bool) -> None:
-    from .errors import CorruptStore, SessionNotFound, StoreIOError
+    from ..errors import CorruptStore, SessionNotFound, StoreIOError
 
     store = _store()
     tty = _stderr_is_terminal()
@@ -558,7 +558,7 @@ def cleanup(
     """
     from datetime import datetime, timezone
 
-    from .timespec import parse_age, parse_date
+    from ..core.timespec import parse_age, parse_date
 
     if older_than is not None and before is not None:
         raise UsageError("use --older-than or --before, not both")
@@ -571,7 +571,7 @@ def cleanup(
         cutoff = parse_date(before)
     report = _store().cleanup(before=cutoff, empty=empty, dry_run=dry_run)
     if as_json:
-        from .records import json_bytes
+        from ..core.records import json_bytes
 
         sys.stdout.flush()
         sys.stdout.buffer.write(json_bytes(report.to_dict()))
@@ -610,7 +610,7 @@ def resume(
     import shlex
     import shutil
 
-    from .errors import SessionNotFound, StoreIOError
+    from ..errors import SessionNotFound, StoreIOError
 
     store = _store()
     if session_id is None:
@@ -622,7 +622,7 @@ def resume(
     else:
         sid = store.resolve_id(session_id)
     if context:
-        from .records import json_bytes
+        from ..core.records import json_bytes
 
         ses = store.load(sid)
         data = {"id": sid, "workspace": ses.workspace,
@@ -672,7 +672,7 @@ def _fill(word: str, values: dict[str, str]) -> str:
 
 
 def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
-    from .errors import StoreIOError
+    from ..errors import StoreIOError
 
     try:
         os.chdir(cwd)
