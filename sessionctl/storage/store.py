@@ -368,6 +368,27 @@ class JSONLStore:
             cache.flush(self._real)
         return infos
 
+    def query(
+        self, *, include_hidden: bool = False, workspace: str | None = None,
+        model: str | None = None, vendor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
+    ) -> Listing:
+        """The listing, filtered: ``workspace`` (a normalised path), ``model``
+        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
+        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
+        listing = self.listing(include_hidden=include_hidden)
+        lo = None if since is None else from_datetime(since)
+        hi = None if until is None else from_datetime(until)
+        listing.sessions = [
+            i for i in listing.sessions
+            if (workspace is None or i.workspace == workspace)
+            and (model is None or i.model == model)
+            and (vendor is None or i.vendor == vendor)
+            and (lo is None or i.updated[0] >= lo)
+            and (hi is None or i.updated[0] < hi)
+        ][:limit]
+        return listing
+
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
         return self.listing(include_hidden=include_hidden).sessions
@@ -516,7 +537,7 @@ class JSONLStore:
 
     def write_markdown_file(
         self, session_id: str, path: str | os.PathLike[str], *, context: bool = False,
-        durable: bool = True,
+        sync_dir: bool = True,
     ) -> None:
         """Export to ``path``: the complete document or nothing.
 
@@ -540,7 +561,7 @@ class JSONLStore:
                     self.write_markdown(session_id, out, context=context)
                 return
             real = Path(os.path.realpath(target))
-            with fsio.atomic_writer(real, mode=0o644, durable=durable) as raw:
+            with fsio.atomic_writer(real, mode=0o644, sync_dir=sync_dir) as raw:
                 out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 self.write_markdown(session_id, out, context=context)
                 out.flush()
@@ -549,15 +570,6 @@ class JSONLStore:
             raise
         except OSError as err:
             raise StoreIOError(f"cannot write {target}: {err.strerror or err}", err) from err
-
-    @staticmethod
-    def sync_exports(directory: str | os.PathLike[str]) -> None:
-        """Make exports written with ``durable=False`` durable, all at once."""
-        try:
-            os.sync()  # the files' data; then their names
-            fsio.fsync_dir(Path(directory))
-        except OSError as err:
-            raise StoreIOError.wrap(f"sync {directory}", err) from err
 
     def in_use(self, session_id: str) -> int | None:
         """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
