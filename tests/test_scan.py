@@ -20,8 +20,7 @@ from test_records import SID, lines_of, records
 
 import sessionctl.core.records as records_mod
 import sessionctl.core.scan as scan_mod
-from sessionctl import JSONLStore
-from sessionctl.storage.store import export_session_markdown
+from sessionctl import JSONLStore, export_session_markdown
 
 FILES = settings(max_examples=40, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
