@@ -256,6 +256,18 @@ class Message:
         obj._rf = {}
         return obj
 
+    @classmethod
+    def of_record(cls, d: dict[str, JSON], record: dict[str, JSON]) -> Message:
+        """Wrap, without copying, a message object already known to be valid
+        (:func:`is_message_object`) and the record it came from (its other
+        fields become ``record_fields`` when asked for)."""
+        obj = cls.__new__(cls)
+        obj._raw = d
+        obj._content = None
+        obj._rec = record
+        obj._rf = None
+        return obj
+
     @property
     def content(self) -> list[ContentBlock]:
         """The message's blocks (a list you may change)."""
@@ -631,7 +643,7 @@ def _id_index(messages: list[Message]) -> dict[str, int]:
     return ids
 
 
-def _resume_point(
+def resume_point(
     checkpoints: list[Checkpoint], ids: dict[str, int], limit: int
 ) -> tuple[Checkpoint | None, int, int | None]:
     """The last usable checkpoint among the first ``limit`` messages: (it,
@@ -662,7 +674,7 @@ def checkpoint_summaries_of(
         if not cp.is_legacy and ids.get(cp.summary_msg_id) is None:
             continue
         limit = cp.after_message
-        found, start, s = _resume_point(checkpoints[: i + 1], ids, limit)
+        found, start, s = resume_point(checkpoints[: i + 1], ids, limit)
         if found is None:
             n = limit
         else:
@@ -679,7 +691,7 @@ def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[M
     """
     if not checkpoints:
         return list(messages)
-    found, start, s = _resume_point(checkpoints, _id_index(messages), len(messages))
+    found, start, s = resume_point(checkpoints, _id_index(messages), len(messages))
     if found is None:
         return list(messages)
     if s is None:

@@ -18,9 +18,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from ..core.folds import Summary
 from ..core.ids import session_ids_in
 from ..core.models import SessionInfo
-from ..core.records import Summary
 from ..core.times import format_ns
 from ..errors import CorruptStore, SessionError, SessionNotFound, StoreIOError
 from . import bulk, fsio
@@ -133,7 +133,7 @@ class Lister:
             return hit
         with open_session(self.layout, sid) as f:
             try:
-                from ..core.scan import summarize
+                from ..core.folds import summarize
 
                 summary = summarize(f)
             except OSError as err:

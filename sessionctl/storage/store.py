@@ -16,15 +16,15 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..core.folds import Fold, Reading, read_records, read_session
 from ..core.ids import new_id, resolve, validate_id
 from ..core.models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
 from ..core.paths import cache_dir, current_workspace_path
 from ..core.records import (
     checkpoint_record,
     dumps_line,
-    fold,
     message_record,
     meta_fields,
     meta_record,
@@ -39,9 +39,6 @@ from .layout import Layout
 from .listing import Lister, Listing, info_of, open_session, scan_dir, session_times
 from .removal import LOCK_TIMEOUT, CleanupReport, Remover
 from .summaries import FileKey
-
-if TYPE_CHECKING:  # scan is imported where a file is read: list seldom reads one
-    from ..core.scan import Render, Scanned
 
 __all__ = ["CleanupReport", "FileStore", "Listing", "new_session"]
 
@@ -144,11 +141,12 @@ class FileStore:
         with open_session(self._layout, sid) as f:
             try:
                 st = os.fstat(f.fileno())
-                ses, mf = fold(sid, f)
+                ses, reading = read_session(sid, f)
             except OSError as err:
                 # A partly read session must never be returned: a save would
                 # drop the unread rest.
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        mf = reading.mf
         created, updated = mf.times()
         entry = self._lister.entry_if_needed(sid, mf.has_meta, created, updated)
         if not mf.has_meta and entry is not None:
@@ -162,25 +160,22 @@ class FileStore:
         ses._disk_meta_raw = mf.last_meta
         return ses
 
-    @contextlib.contextmanager
-    def scanned(
-        self, session_id: str, render: Render | None, *, events: bool = False
-    ) -> Iterator[tuple[Scanned, SessionInfo]]:
-        """The file read once, each message rendered by ``render`` (see
-        :mod:`sessionctl.core.scan`), and its metadata as ``list`` shows it."""
+    def read(
+        self, session_id: str, fold: Fold | None = None, *, exact_shown: bool = False
+    ) -> tuple[Reading, SessionInfo]:
+        """Read the session's file once through ``fold`` (see
+        :func:`~sessionctl.core.folds.read_records`): what the reading found,
+        and the session's metadata as ``list`` shows it."""
         sid = validate_id(session_id)
         with open_session(self._layout, sid) as f:
             try:
                 key = FileKey.of(os.fstat(f.fileno()))
-                from ..core.scan import scan_file
-
-                sc = scan_file(f, render, events=events)
+                reading = read_records(f, fold, exact_shown=exact_shown)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
-        with contextlib.closing(sc):
-            s = sc.summary()
-            entry = self._lister.entry_if_needed(sid, s.has_meta, s.created, s.updated)
-            yield sc, info_of(sid, key, s, entry)
+        s = reading.summary()
+        entry = self._lister.entry_if_needed(sid, s.has_meta, s.created, s.updated)
+        return reading, info_of(sid, key, s, entry)
 
     def in_use(self, session_id: str) -> int | None:
         """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
@@ -278,8 +273,9 @@ class FileStore:
 
     def _disk_meta_of(self, sid: str) -> tuple[Any, dict[str, JSON] | None]:
         with open_session(self._layout, sid) as f:
-            _ses, mf = fold(sid, (ln for ln in f if b'"meta"' in ln))
-        return (meta_fields(_ses) if mf.has_meta else None), mf.last_meta
+            ses, reading = read_session(sid, (ln for ln in f if b'"meta"' in ln))
+        mf = reading.mf
+        return (meta_fields(ses) if mf.has_meta else None), mf.last_meta
 
     def append_message(self, session: Session, message: Message) -> None:
         """Append one message to disk and to ``session`` (title derived if empty)."""
