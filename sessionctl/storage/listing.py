@@ -15,13 +15,14 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
 from ..core.folds import Summary
 from ..core.ids import session_ids_in
-from ..core.models import SessionInfo
-from ..core.times import format_ns
+from ..core.session import SessionInfo
+from ..core.times import format_ns, from_datetime
 from ..errors import CorruptStore, SessionError, SessionNotFound, StoreIOError
 from . import bulk, fsio
 from .index import make_entry, read_index
@@ -206,6 +207,27 @@ class Lister:
             snapshot.save(index_key, [Row.of(i, files[i.id]) for i in infos])
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped), files)
+
+    def query(
+        self, *, include_hidden: bool = False, workspace: str | None = None,
+        model: str | None = None, vendor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
+    ) -> Listing:
+        """The listing, filtered: ``workspace`` (a normalised path), ``model``
+        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
+        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
+        listing = self.listing(include_hidden=include_hidden)
+        lo = None if since is None else from_datetime(since)
+        hi = None if until is None else from_datetime(until)
+        listing.sessions = [
+            i for i in listing.sessions
+            if (workspace is None or i.workspace == workspace)
+            and (model is None or i.model == model)
+            and (vendor is None or i.vendor == vendor)
+            and (lo is None or i.updated[0] >= lo)
+            and (hi is None or i.updated[0] < hi)
+        ][:limit]
+        return listing
 
     def read_infos(
         self, files: dict[str, FileKey], index: dict[str, dict[str, JSON]] | None,
