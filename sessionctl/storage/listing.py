@@ -29,7 +29,7 @@ from .index import make_entry, read_index
 from .layout import Layout
 from .summaries import FileKey, ListingSnapshot, Row, SummaryCache
 
-__all__ = ["Lister", "Listing", "open_session", "scan_dir"]
+__all__ = ["Lister", "Listing", "open_session", "scan_dir", "select"]
 
 JSON = Any
 _new_tuple = tuple.__new__
@@ -208,27 +208,6 @@ class Lister:
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped), files)
 
-    def query(
-        self, *, include_hidden: bool = False, workspace: str | None = None,
-        model: str | None = None, vendor: str | None = None,
-        since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
-    ) -> Listing:
-        """The listing, filtered: ``workspace`` (a normalised path), ``model``
-        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
-        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
-        listing = self.listing(include_hidden=include_hidden)
-        lo = None if since is None else from_datetime(since)
-        hi = None if until is None else from_datetime(until)
-        listing.sessions = [
-            i for i in listing.sessions
-            if (workspace is None or i.workspace == workspace)
-            and (model is None or i.model == model)
-            and (vendor is None or i.vendor == vendor)
-            and (lo is None or i.updated[0] >= lo)
-            and (hi is None or i.updated[0] < hi)
-        ][:limit]
-        return listing
-
     def read_infos(
         self, files: dict[str, FileKey], index: dict[str, dict[str, JSON]] | None,
         skipped: list[tuple[str, str]], *, whole: bool,
@@ -277,6 +256,27 @@ class Lister:
                 entries[sid] = entry_of(info_of(sid, key, s, old), old)
         cache.flush(self.real)
         return list(entries.values())
+
+
+def select(
+    listing: Listing, *, workspace: str | None = None, model: str | None = None,
+    vendor: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    limit: int | None = None,
+) -> Listing:
+    """``listing`` filtered: ``workspace`` (a normalised path), ``model`` and
+    ``vendor`` match exactly; ``since`` (inclusive) and ``until``
+    (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
+    lo = None if since is None else from_datetime(since)
+    hi = None if until is None else from_datetime(until)
+    listing.sessions = [
+        i for i in listing.sessions
+        if (workspace is None or i.workspace == workspace)
+        and (model is None or i.model == model)
+        and (vendor is None or i.vendor == vendor)
+        and (lo is None or i.updated[0] >= lo)
+        and (hi is None or i.updated[0] < hi)
+    ][:limit]
+    return listing
 
 
 def info_of(sid: str, key: FileKey, s: Summary, entry: dict[str, JSON] | None) -> SessionInfo:

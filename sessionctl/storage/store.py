@@ -37,7 +37,7 @@ from ..core.times import format_ns, now_ns
 from ..errors import CorruptStore, SessionLocked, StoreIOError
 from . import fsio, locking
 from .layout import Layout
-from .listing import Lister, Listing, info_of, open_session, scan_dir, session_times
+from .listing import Lister, Listing, info_of, open_session, scan_dir, select, session_times
 from .removal import LOCK_TIMEOUT, CleanupReport, Remover
 from .summaries import FileKey
 
@@ -115,10 +115,9 @@ class FileStore:
         model: str | None = None, vendor: str | None = None,
         since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
     ) -> Listing:
-        """The listing, filtered (see :meth:`~.listing.Lister.query`)."""
-        return self._lister.query(
-            include_hidden=include_hidden, workspace=workspace, model=model, vendor=vendor,
-            since=since, until=until, limit=limit)
+        """The listing, filtered (see :func:`~.listing.select`)."""
+        return select(self.listing(include_hidden=include_hidden), workspace=workspace,
+                      model=model, vendor=vendor, since=since, until=until, limit=limit)
 
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
