@@ -14,8 +14,12 @@ from pathlib import Path
 import pytest
 
 from sessionctl import JSONLStore, Message, Session
+from sessionctl.core.records import Summary
 from sessionctl.storage import bulk
 from sessionctl.storage import index as index_mod
+from sessionctl.storage import listing as listing_mod
+from sessionctl.storage.listing import Lister
+from sessionctl.storage.summaries import FileKey, SummaryCache
 
 OLD_NS = 1_700_000_000 * 10**9  # well outside the "changed just now" window
 
@@ -51,7 +55,7 @@ def test_snapshot_is_written_and_used(dir216: Path, cache_dir: Path,
         raise AssertionError("the snapshot should have answered")
 
     monkeypatch.setattr(index_mod, "read_index", no_reading)
-    monkeypatch.setattr("sessionctl.storage.store.read_index", no_reading)
+    monkeypatch.setattr(listing_mod, "read_index", no_reading)
     assert _rows(JSONLStore(dir216)) == first
 
 
@@ -173,13 +177,13 @@ def test_snapshot_rows_are_reused_for_unchanged_files(
     sid = str(before[-1]["id"])
     store.append_message_to_disk(Session(sid), Message.text_message("user", "one more"))
     read: list[str] = []
-    real = JSONLStore._summarize
+    real = Lister.summarize
 
-    def spy(self: JSONLStore, s: str, key: object, cache: object) -> object:
+    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> Summary:
         read.append(s)
-        return real(self, s, key, cache)  # type: ignore[arg-type]
+        return real(self, s, key, cache)
 
-    monkeypatch.setattr(JSONLStore, "_summarize", spy)
+    monkeypatch.setattr(Lister, "summarize", spy)
     after = _rows(store)
     assert read == [sid]
     assert after[0]["id"] == sid  # now the newest
