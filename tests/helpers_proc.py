@@ -623,12 +623,15 @@ def cmd_agent(p: dict[str, Any]) -> None:
         for line in sys.stdin:
             if line.strip() == "release":
                 break
+        # Taken before the unlock, as for the flock kind below: a waiter
+        # may get the lock before this process runs again.
+        t = time.monotonic()
         if p.get("unlink", True):
             lock.release()
         else:  # a crashed holder: the file stays behind, unheld
             assert lock.fd is not None
             os.close(lock.fd)
-        _out(f"released {time.monotonic()!r}")
+        _out(f"released {t!r}")
     else:
         fd = _go_flock(path)
         _out(f"held {os.getpid()}")
