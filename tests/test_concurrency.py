@@ -256,8 +256,9 @@ def test_scan_ignores_file_deleted_while_scanning(
 
 
 class _Interleave:
-    """Run ``action`` once, right before a reader takes index.json.flock
-    without waiting (what list() does to write a rebuilt index back)."""
+    """Run ``action`` once, right before a writer asks for index.json.flock
+    (to rewrite the index after a save or a removal). ``list()`` never asks
+    for it: read commands never write into the store (SPEC §8.5)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, action: object) -> None:
         from sessionctl.storage import locking
@@ -266,8 +267,7 @@ class _Interleave:
         self.fired = False
 
         def file_lock(path: str | Path, **kw: object):  # type: ignore[no-untyped-def]
-            if os.path.basename(path) == "index.json.flock" and kw.get("timeout") == 0 and (
-                    not self.fired):
+            if os.path.basename(path) == "index.json.flock" and not self.fired:
                 self.fired = True
                 action()  # type: ignore[operator]
             return real(path, **kw)  # type: ignore[arg-type]
@@ -275,33 +275,44 @@ class _Interleave:
         monkeypatch.setattr(locking, "file_lock", file_lock)
 
 
-def test_list_write_back_never_drops_a_session_created_meanwhile(
+def test_index_rewrite_never_drops_a_session_created_meanwhile(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = JSONLStore(store_dir)
     _mk(store, "old-1")
-    (store_dir / "index.json").unlink()  # stale: list() will write it back
-    other = JSONLStore(store_dir)  # "another process" creating a session
-    _Interleave(monkeypatch, lambda: _mk(other, "new-1"))
-    store.list()
+    _mk(store, "doomed-1")
+    (store_dir / "index.json").unlink()  # stale
+    assert {i.id for i in store.list()} == {"old-1", "doomed-1"}
+    assert not (store_dir / "index.json").exists()  # list() never writes it back
+    other = JSONLStore(store_dir)  # "another process": an append leaves the index alone
+    created = Session("new-1", title="new-1")
+    interleave = _Interleave(monkeypatch, lambda: other.append_message(
+        created, Message.text_message("user", "hi new-1")))
+    store.delete("doomed-1")  # rewrites the index after the removal
+    assert interleave.fired
     index = read_index(store_dir)
     assert index is not None
     assert set(index) == _session_files(store_dir) == {"old-1", "new-1"}
 
 
-def test_list_write_back_never_resurrects_a_deleted_session(
+def test_index_rewrite_never_resurrects_a_session_deleted_meanwhile(
     store_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     store = JSONLStore(store_dir)
     _mk(store, "old-1")
     _mk(store, "old-2")
     (store_dir / "index.json").unlink()
+    assert {i.id for i in store.list()} == {"old-1", "old-2"}
     other = JSONLStore(store_dir)
-    _Interleave(monkeypatch, lambda: other.delete("old-2"))
-    store.list()
+    interleave = _Interleave(monkeypatch, lambda: other.delete("old-2"))
+    ses = store.load("old-1")
+    ses.messages.append(Message.text_message("assistant", "more"))
+    store.save(ses)  # rewrites the index after the save
+    assert interleave.fired
     index = read_index(store_dir)
     assert index is not None
     assert set(index) == _session_files(store_dir) == {"old-1"}
+    assert index["old-1"]["msg_count"] == 2
 
 
 def test_cleanup_never_deletes_an_append_it_did_not_see(

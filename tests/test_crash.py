@@ -8,7 +8,9 @@ a random moment, or by an injected ``os._exit`` at a chosen point of
   ``load`` and ended with a newline by the next append, which is intact;
 * a saved file is the complete old or the complete new version, never a mix;
 * leftover ``.*.tmp`` files are never taken for sessions, and the next
-  ``list`` is consistent with the files.
+  ``list`` is consistent with the files; it leaves a stale ``index.json``
+  as it is (read commands never write into the store, SPEC §8.5): the next
+  writer's index rewrite brings it up to date.
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ import pytest
 from sessionctl import JSONLStore
 from sessionctl.core.models import Message
 from sessionctl.core.session import Session
-from sessionctl.storage.index import read_index
+from sessionctl.storage.index import read_index, write_index
 
 try:
     from . import helpers_proc as hp
@@ -169,14 +171,21 @@ def _check_version(path: Path) -> int:
     return len(texts)
 
 
-def _check_listing(store: JSONLStore, sid: str, count: int) -> None:
+def _check_listing(store: JSONLStore, sid: str, count: int) -> int:
+    """The listing shows the file's ``count`` messages and leaves index.json
+    byte for byte as it was; returns the index's (possibly stale) count."""
     assert store.ids() == [sid]  # no temp file taken for a session
+    index_path = store.dir / "index.json"
+    before = index_path.read_bytes()
     listing = store.listing(include_hidden=True)
     assert listing.skipped == []
     assert [(i.id, i.msg_count) for i in listing.sessions] == [(sid, count)]
+    assert index_path.read_bytes() == before  # list() never writes it back
     index = read_index(store.dir)
     assert index is not None and set(index) == {sid}
-    assert index[sid]["msg_count"] == count
+    indexed = index[sid]["msg_count"]
+    assert isinstance(indexed, int)
+    return indexed
 
 
 def test_sigkill_during_saves(store_dir: Path, procs: hp.Procs) -> None:
@@ -185,7 +194,7 @@ def test_sigkill_during_saves(store_dir: Path, procs: hp.Procs) -> None:
     sid = "saved-1"
     _seed_session(store, sid)
     path = store_dir / f"{sid}.jsonl"
-    count = 1
+    count = indexed = 1
     for rnd in range(10):
         child = procs.spawn("save_loop", f"saver{rnd}", dir=str(store_dir), sid=sid, pad=2000)
         child.expect("loaded", timeout=30)
@@ -198,7 +207,12 @@ def test_sigkill_during_saves(store_dir: Path, procs: hp.Procs) -> None:
         assert floor <= k <= floor + 1
         if os.path.exists(store_dir / "index.json"):
             assert read_index(store_dir) is not None, "torn index.json"
-        _check_listing(store, sid, k)
+        # A save writes the session, then the index: a kill between leaves
+        # the index stale (list() no longer repairs it, SPEC §8.5), but never
+        # ahead of the file nor older than before.
+        now_indexed = _check_listing(store, sid, k)
+        assert indexed <= now_indexed <= k
+        indexed = now_indexed
         assert len(store.load(sid).messages) == k
         count = k
     assert count > 1, "no save ever completed; the test proves nothing"
@@ -235,13 +249,16 @@ def test_injected_crash_during_save(
     assert bool(tmp_left) == (not renamed)  # a crash leaves its temp file...
 
     k = _check_version(path)
-    _check_listing(store, sid, k)  # ...which is never taken for a session
+    # ...which is never taken for a session; the index stays as the crash
+    # left it (only a completed index rename gives the new count)
+    indexed = 2 if target == "index" and renamed else 1
+    assert _check_listing(store, sid, k) == indexed
     assert len(store.load(sid).messages) == k
-    # and the store goes on working
+    # and the store goes on working: the next save brings the index up to date
     ses = store.load(sid)
     ses.messages.append(Message.text_message("assistant", f"m{k}:after"))
     store.save(ses)
-    _check_listing(store, sid, k + 1)
+    assert _check_listing(store, sid, k + 1) == k + 1
 
 
 # -- cleanup ------------------------------------------------------------------
@@ -268,17 +285,27 @@ def _raw_sessions(d: Path, n: int) -> dict[str, bytes]:
 def test_injected_crash_during_cleanup_index_rewrite(store_dir: Path, procs: hp.Procs) -> None:
     written = _raw_sessions(store_dir, 6)
     store = JSONLStore(store_dir)
-    store.list()  # writes index.json
+    write_index(store_dir, store.lister.index_entries(None))  # as an agent would
     old_index = (store_dir / "index.json").read_bytes()
+    assert set(read_index(store_dir) or {}) == set(written)
     child = procs.spawn("cleanup", dir=str(store_dir),
                         crash={"where": "replace_before", "target": "index.json"})
     assert child.wait(timeout=30) == hp.EXIT_INJECTED, child.stderr_text()
     assert not any((store_dir / f"{sid}.jsonl").exists() for sid in written)
     assert (store_dir / "index.json").read_bytes() == old_index  # stale, but whole
     assert not list(store_dir.glob("*.lock"))
-    # The stale index never resurrects the removed sessions.
+    # The stale index never resurrects the removed sessions, and list()
+    # leaves it as it is (SPEC §8.5)...
     assert store.list(include_hidden=True) == []
-    assert read_index(store_dir) == {}
+    assert (store_dir / "index.json").read_bytes() == old_index
+    # ...until the next removal or save rewrites it.
+    assert store.cleanup(before=datetime.now(timezone.utc)).removed == []
+    _seed_session(store, "after-1")
+    assert set(read_index(store_dir) or {}) == {"after-1"}
+
+
+def _read_or_none(path: Path) -> bytes | None:
+    return path.read_bytes() if path.exists() else None
 
 
 def test_sigkill_during_cleanup(store_dir: Path, procs: hp.Procs) -> None:
@@ -294,17 +321,23 @@ def test_sigkill_during_cleanup(store_dir: Path, procs: hp.Procs) -> None:
         assert left <= set(written)
         for sid in left:  # a session is either gone or intact
             assert (store_dir / f"{sid}.jsonl").read_bytes() == written[sid]
+        index_before = _read_or_none(store_dir / "index.json")
         listing = store.listing(include_hidden=True)
         assert listing.skipped == []
         assert {i.id for i in listing.sessions} == left
+        assert _read_or_none(store_dir / "index.json") == index_before  # SPEC §8.5
+        # The sessions were written without an index entry; the child
+        # rewrites the index only after its last removal, from the files
+        # left: never an entry for a removed session.
         index = read_index(store_dir)
-        if index is not None:
-            assert set(index) == left
+        assert index is None or index == {}
         # A lock file the killed cleanup left behind is stale: no obstacle.
         report = store.cleanup(before=datetime.now(timezone.utc) + timedelta(days=1))
         assert report.skipped == [] and report.failed == []
         assert sorted(report.removed) == sorted(left)
         assert store.ids() == []
+        if report.removed:
+            assert read_index(store_dir) == {}
         # Killed between a session's unlink and its lock's release, the child
         # leaves that (deleted) session's <id>.lock behind: stale, unheld.
         for lock in store_dir.glob("*.lock"):

@@ -117,16 +117,22 @@ def test_damaged_index(store: JSONLStore, tmp_path: Path, case: str) -> None:
     d = store.dir
     outside = Outside(tmp_path / "outside.jsonl", _line(_meta("outside")) + _line(
         _msg("outside", "not in the store")))
-    (d / "index.json").write_bytes(_index_cases(d)[case])
+    bad = _index_cases(d)[case]
+    (d / "index.json").write_bytes(bad)
     _works(store, {"good-1", "good-2"})
-    # list() rebuilt a consistent index from the files
+    # Read commands leave the bad index as it is (SPEC §8.5)
+    assert (d / "index.json").read_bytes() == bad
+
+    (d / "index.json").write_bytes(bad if case != "truncated" else b"[{")
+    assert store.cleanup(before=PAST).removed == []
+    assert store.cleanup_older_than(PAST) == 0
+    # removing nothing rewrites nothing
+    assert (d / "index.json").read_bytes() == (bad if case != "truncated" else b"[{")
+    # A save rewrites it: consistent with the files, bad entries dropped
+    store.save(store.load("good-1"))
     index = read_index(d)
     assert index is not None and set(index) == {"good-1", "good-2"}
     assert len(json.loads((d / "index.json").read_bytes())) == 2
-
-    (d / "index.json").write_bytes(_index_cases(d)[case] if case != "truncated" else b"[{")
-    assert store.cleanup(before=PAST).removed == []
-    assert store.cleanup_older_than(PAST) == 0
     for sid in ("ghost-1", "outside", "-rf"):
         with pytest.raises(SessionError):
             store.load(sid)
@@ -139,7 +145,7 @@ def test_damaged_index(store: JSONLStore, tmp_path: Path, case: str) -> None:
     assert report.failed == [] and report.skipped == []
     outside.check()
     assert store.list(include_hidden=True) == []
-    assert read_index(d) == {}
+    assert read_index(d) == {}  # the removal rewrote it from the files
 
 
 def test_index_entry_with_wrong_types_for_a_session_without_meta(store: JSONLStore) -> None:

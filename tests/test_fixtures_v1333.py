@@ -244,11 +244,18 @@ def test_list_hides_blank_session_without_deleting_it(store33: JSONLStore) -> No
 
 
 def test_list_drops_orphan_index_entry_and_adds_missing_file(store33: JSONLStore) -> None:
-    store33.list()
-    index = json.loads((store33.dir / "index.json").read_text())
-    ids = {e["id"] for e in index}
-    assert "20261124-145443-459180c5c58290de" not in ids
-    assert NOT_IN_INDEX in ids
+    orphan = "20261124-145443-459180c5c58290de"  # in the index, no file
+    path = store33.dir / "index.json"
+    stale = path.read_bytes()
+    assert orphan in stale.decode() and NOT_IN_INDEX not in stale.decode()
+    listed = {i.id for i in store33.list(include_hidden=True)}
+    assert orphan not in listed
+    assert NOT_IN_INDEX in listed
+    assert listed == set(IDS)
+    assert path.read_bytes() == stale  # list() never writes the index (SPEC §8.5)
+    # The next index rewrite (here: a save) drops the orphan and adds the file.
+    store33.save(store33.load(NOT_IN_INDEX))
+    ids = {e["id"] for e in json.loads(path.read_text())}
     assert ids == set(IDS)
 
 

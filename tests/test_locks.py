@@ -19,13 +19,14 @@ from typing import Any
 
 import pytest
 
+import sessionctl.storage.removal as removal_mod
 import sessionctl.storage.store as store_mod
 from sessionctl import JSONLStore
 from sessionctl.core.models import Message
 from sessionctl.core.session import Session
 from sessionctl.errors import SessionError, SessionLocked, StoreIOError
 from sessionctl.storage import locking
-from sessionctl.storage.index import read_index
+from sessionctl.storage.index import read_index, write_index
 
 try:
     from . import helpers_proc as hp
@@ -53,7 +54,7 @@ def store(tmp_path: Path) -> JSONLStore:
     st = JSONLStore(tmp_path / "store")
     for sid in ("s1", "s2"):
         _write_session(st.dir, sid)
-    st.list()  # index.json
+    write_index(st.dir, st.lister.index_entries(None))  # as the agent would
     return st
 
 
@@ -242,7 +243,8 @@ def test_append_waits_for_the_agents_data_lock(
     assert [m.id for m in store.load("s1").messages][-1] == msg.id
 
     # With a short timeout the append gives up, writing nothing.
-    monkeypatch.setattr(store_mod, "LOCK_TIMEOUT", 0.3)
+    monkeypatch.setattr(store_mod, "LOCK_TIMEOUT", 0.3)  # appends and saves
+    monkeypatch.setattr(removal_mod, "LOCK_TIMEOUT", 0.3)  # removals
     agent = Agent(procs, store.dir / "s1.jsonl.flock", "flock")
     before = path.read_bytes()
     t0 = time.monotonic()
@@ -269,13 +271,13 @@ def test_append_waits_for_the_agents_data_lock(
 
 def test_readers_never_wait_on_the_index_lock(store: JSONLStore, procs: hp.Procs) -> None:
     index_path = store.dir / "index.json"
-    index_path.unlink()  # stale: list() would like to write it back
+    index_path.unlink()  # stale: list() reads the files, writes nothing back
     agent = Agent(procs, store.dir / "index.json.flock", "flock")
     t0 = time.monotonic()
     listed = [i.id for i in store.list()]
     assert time.monotonic() - t0 < 2
     assert sorted(listed) == ["s1", "s2"]
-    assert not index_path.exists(), "list() wrote the index without its lock"
+    assert not index_path.exists(), "list() wrote the index"
     assert store.cleanup(before=FUTURE, dry_run=True).removed
     store.load("s1")
     store.export_markdown("s1")
