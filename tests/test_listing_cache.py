@@ -118,7 +118,10 @@ def test_parallel_first_listing_equals_in_process(
         with monkeypatch.context() as m:
             m.setattr(bulk, "worth_parallel", lambda count, size: 2)
             m.setattr(bulk, "summarize_many", spy)
-            got = _rows(JSONLStore(d, cache=tmp_path / f"cache-{d.name}"))
+            # A library store starts no process unless asked (the CLI asks).
+            assert _rows(JSONLStore(d, cache=tmp_path / f"lib-{d.name}")) == expected
+            assert calls == []
+            got = _rows(JSONLStore(d, cache=tmp_path / f"cache-{d.name}", parallel=True))
         assert calls.pop() == 2  # the workers really ran
         assert got == expected
 
@@ -129,21 +132,34 @@ def test_worker_errors_are_reported_like_in_process(
     (dir33 / "adir.jsonl").mkdir()
     os.symlink("/etc/hostname", dir33 / "alink.jsonl")
     expected = JSONLStore(dir33, cache=False).listing(include_hidden=True)
+    calls: list[int] = []
+    real = bulk.summarize_many
+
+    def spy(directory: Path, files: list[tuple[str, int]], workers: int) -> object:
+        calls.append(workers)
+        return real(directory, files, workers)
+
     monkeypatch.setattr(bulk, "worth_parallel", lambda count, size: 2)
-    got = JSONLStore(dir33, cache=tmp_path / "c").listing(include_hidden=True)
+    monkeypatch.setattr(bulk, "summarize_many", spy)
+    got = JSONLStore(dir33, cache=tmp_path / "c", parallel=True).listing(include_hidden=True)
+    assert calls == [2]  # the workers really ran
     assert got.skipped == expected.skipped
     assert [i.id for i in got.sessions] == [i.id for i in expected.sessions]
 
 
 def test_no_workers_falls_back(dir33: Path, monkeypatch: pytest.MonkeyPatch,
                                tmp_path: Path) -> None:
+    tried: list[bool] = []
+
     def broken(*a: object, **k: object) -> object:
+        tried.append(True)
         raise OSError("cannot start processes here")
 
     monkeypatch.setattr(bulk, "worth_parallel", lambda count, size: 2)
     monkeypatch.setattr(bulk, "summarize_many", broken)
-    assert _rows(JSONLStore(dir33, cache=tmp_path / "c")) == _rows(
+    assert _rows(JSONLStore(dir33, cache=tmp_path / "c", parallel=True)) == _rows(
         JSONLStore(dir33, cache=False))
+    assert tried == [True]
 
 
 def test_worth_parallel_thresholds() -> None:
