@@ -792,6 +792,55 @@ def test_delete_removes_stale_lock_files(st: Store) -> None:
     assert not (st.dir / f"{ALPHA}.lock").exists()
 
 
+def _fail_index_writes(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every index.json rewrite fails, as for an index its owner may not replace."""
+    import errno
+
+    from sessionctl.storage import removal
+
+    def fail(directory: Path, entries: object) -> None:
+        raise PermissionError(errno.EACCES, "Permission denied", str(directory / "index.json"))
+
+    monkeypatch.setattr(removal, "write_index", fail)
+
+
+def _index_warning(line: str) -> bool:
+    return (line.startswith("sessionctl: warning: removed, but index.json was not updated")
+            and "Permission denied" in line)
+
+
+def test_delete_whose_index_update_fails_succeeds_with_a_warning(
+    st: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # SPEC §8.5: the files are gone, the index is a cache: exit 0, one warning.
+    _fail_index_writes(monkeypatch)
+    r = invoke("--dir", st.dir, "delete", ALPHA, OLD)
+    assert r.stdout == ""
+    assert len(lines(r.stderr)) == 1 and _index_warning(lines(r.stderr)[0]), r.stderr
+    assert session_files(st.dir) == sorted([BETA, GAMMA, HIDDEN])
+    assert not list(st.dir.glob("*.lock")) and not (st.dir / "index.json").exists()
+    r = invoke("--dir", st.dir, "delete", BETA, "--verbose")
+    assert lines(r.stderr)[0] == f"sessionctl: deleted {BETA}"
+    assert len(lines(r.stderr)) == 2 and _index_warning(lines(r.stderr)[1]), r.stderr
+
+
+def test_cleanup_whose_index_update_fails_succeeds_with_a_warning(
+    st: Store, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    _fail_index_writes(monkeypatch)
+    r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--json")
+    report = json.loads(r.stdout)  # the summary is still printed, on stdout
+    assert report["removed"] == [GAMMA, HIDDEN, OLD]
+    assert report["skipped"] == [] and report.get("failed", []) == []
+    assert len(lines(r.stderr)) == 1 and _index_warning(lines(r.stderr)[0]), r.stderr
+    assert session_files(st.dir) == sorted([ALPHA, BETA])
+    write_session(st.dir, OLD, updated="2026-01-01T00:00:00Z")
+    r = invoke("--dir", st.dir, "cleanup", "--older-than", "30d")  # as from cron
+    assert r.stdout == ""
+    assert len(lines(r.stderr)) == 1 and _index_warning(lines(r.stderr)[0]), r.stderr
+    assert session_files(st.dir) == []
+
+
 # =============================================================================
 # cleanup
 # =============================================================================

@@ -61,6 +61,8 @@ def cleanup(
         for sid, why in report.skipped:
             common.err(f"skipped {sid}: {why}")
         common.warn_skipped(report.unreadable, True)
+    for warning in report.warnings:
+        common.err(f"warning: {warning}")
     for sid, why in report.failed:
         common.err(f"could not remove {sid}: {why}")
     if report.failed:

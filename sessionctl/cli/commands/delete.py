@@ -26,7 +26,9 @@ def delete(
     if dry_run:
         sys.stdout.write("".join(f"{sid}\n" for sid in resolved))
         return
-    store.delete_many(resolved)
+    warnings = store.delete_many(resolved)
     if verbose:
         for sid in resolved:
             common.err(f"deleted {sid}")
+    for warning in warnings:
+        common.err(f"warning: {warning}")
