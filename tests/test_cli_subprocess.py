@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import json
 import os
+import select
 import subprocess
 import sys
+import time
 from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
@@ -254,3 +256,84 @@ def test_closed_stderr_or_stdout_at_start(store: Path) -> None:
                          capture_output=True, text=True, timeout=30)
     assert bad.returncode == 1 and "Traceback" not in bad.stderr
     assert len(bad.stderr.strip().splitlines()) <= 2
+
+
+def _tree(d: Path) -> dict[str, tuple[int, int, bytes]]:
+    """Every entry of the store with its mode, mtime and bytes, and the
+    directory itself (its mtime moves when an entry is created or removed)."""
+    out: dict[str, tuple[int, int, bytes]] = {}
+    for name in sorted(os.listdir(d)):
+        st = os.lstat(d / name)
+        out[name] = (st.st_mode, st.st_mtime_ns, (d / name).read_bytes())
+    st = os.stat(d)
+    out["."] = (st.st_mode, st.st_mtime_ns, b"")
+    return out
+
+
+def test_list_never_writes_into_the_store(store: Path) -> None:
+    """SPEC §8.5: a plain `list` on a store whose index.json is missing or
+    stale writes no index and creates no index.json.flock: the store may
+    belong to another user or be a read-only copy."""
+    os.utime(store, ns=(1_600_000_000 * 10**9,) * 2)  # any change would move it
+    before = _tree(store)
+    assert "index.json" not in before
+    p = run("--dir", store, "list")
+    assert [ln.split("\t")[0] for ln in p.stdout.splitlines()] == [A, B]
+    assert _tree(store) == before
+
+    # stale: an entry without a file, two files without an entry; 0644
+    (store / "index.json").write_text(json.dumps([
+        {"id": "20260101-000000-0000000000000000", "title": "gone", "msg_count": 1,
+         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"},
+        {"id": A, "title": "old title", "msg_count": 1,
+         "created_at": "2026-01-01T00:00:00Z", "updated_at": "2026-01-01T00:00:00Z"}]))
+    os.chmod(store / "index.json", 0o644)
+    os.utime(store, ns=(1_600_000_000 * 10**9,) * 2)
+    before = _tree(store)
+    p = run("--dir", store, "list", "--all")
+    assert [ln.split("\t")[0] for ln in p.stdout.splitlines()] == [A, B, H]
+    assert _tree(store) == before
+
+
+_FLOCK_HOLDER = """
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o600)
+fcntl.flock(fd, fcntl.LOCK_EX)
+sys.stdout.write("held\\n")
+sys.stdout.flush()
+sys.stdin.read()
+"""
+
+
+def test_delete_announces_a_wait_for_the_index_lock(store: Path) -> None:
+    """SPEC §8.5: a command that must wait for a lock says so on stderr after
+    a second, then goes on when the lock is released."""
+    holder = subprocess.Popen(
+        [sys.executable, "-c", _FLOCK_HOLDER, str(store / "index.json.flock")],
+        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout is not None and holder.stdout.readline() == "held\n"
+        start = time.monotonic()
+        delete = subprocess.Popen(
+            [sys.executable, "-m", "sessionctl", "--dir", str(store), "delete", A],
+            env=child_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        try:
+            assert delete.stderr is not None
+            ready, _, _ = select.select([delete.stderr], [], [], 20)
+            assert ready, "no word about the wait"
+            line = delete.stderr.readline()
+            assert time.monotonic() - start >= 1.0
+            assert line.startswith("sessionctl: waiting for index.json.flock"), line
+            assert delete.poll() is None  # still waiting
+        finally:
+            assert holder.stdin is not None
+            holder.stdin.close()  # release
+            holder.wait(timeout=10)
+        out, err = delete.communicate(timeout=30)
+    finally:
+        if holder.poll() is None:
+            holder.kill()
+    assert delete.returncode == 0, err
+    assert (out, err) == ("", "")  # that one line was all
+    assert session_files(store) == sorted([B, H])
+    assert {e["id"] for e in json.loads((store / "index.json").read_bytes())} == {B, H}
