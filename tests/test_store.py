@@ -214,6 +214,26 @@ def test_save_over_a_0644_file_leaves_0600(store33: JSONLStore) -> None:
     assert mode(path) == 0o600
 
 
+def test_index_rewrite_keeps_its_mode_and_owner(store33: JSONLStore) -> None:
+    """SPEC §8.5: a command that rewrites index.json keeps its mode (and, run
+    as root, its owner): a 0600 root-owned index would lock its owner out."""
+    ipath = store33.dir / "index.json"
+    os.chmod(ipath, 0o644)
+    root = os.geteuid() == 0
+    if root:
+        os.chown(ipath, 4242, 4343)
+    sid = "20261124-145443-b233e91a293453b3"
+    ino = ipath.stat().st_ino
+    store33.delete(sid)
+    assert ipath.stat().st_ino != ino  # really rewritten (replaced by rename)
+    assert sid not in {e["id"] for e in json.loads(ipath.read_bytes())}
+    assert mode(ipath) == 0o644
+    if root:
+        assert (ipath.stat().st_uid, ipath.stat().st_gid) == (4242, 4343)
+    store33.save(store33.load(TORN))
+    assert mode(ipath) == 0o644
+
+
 # -- 4. every new file starts with a meta record -----------------------------
 
 FIRST_WRITES: list[tuple[str, Callable[[JSONLStore, Session], None]]] = [
@@ -336,8 +356,8 @@ def test_list_never_removes_or_changes_files(empty_store: JSONLStore) -> None:
     hidden = {i.id for i in empty_store.list(include_hidden=True)}
     assert hidden == {"good", "blank", "empty", "garbage"}
     after = {p.name: (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
-             for p in d.iterdir() if p.name != "index.json" and not p.name.endswith(".flock")}
-    assert after == {k: v for k, v in snapshot.items() if k != "index.json"}
+             for p in d.iterdir()}
+    assert after == snapshot  # no index.json written, no .flock created (SPEC §8.5)
 
 
 def test_save_never_deletes(store33: JSONLStore) -> None:
@@ -349,6 +369,27 @@ def test_save_never_deletes(store33: JSONLStore) -> None:
     assert store33.load(ghost).title == "ghost"
 
 
+def test_save_writes_the_derived_title_into_meta(fresh: tuple[JSONLStore, Session]) -> None:
+    """SPEC §8.5: an untitled session is saved with its derived title in the
+    meta, so the agent (which reads only the meta) shows the same title."""
+    store, ses = fresh
+    prompt = "Please find out why the listing test fails on macOS but never on Linux"
+    ses.messages.append(text("user", prompt))
+    ses.messages.append(text("assistant", "Looking."))
+    assert ses.title == ""
+    store.save(ses)
+    path = store.dir / f"{ses.id}.jsonl"
+    metas = [r for r in objects(path) if r["type"] == "meta"]
+    assert [m.get("title") for m in metas] == [prompt[:57] + "..."]
+    assert ses.title == prompt[:57] + "..."
+    assert json.loads((store.dir / "index.json").read_bytes())[0]["title"] == ses.title
+    # A file whose meta has an empty title (the agent wrote it) gets one too.
+    raw = [r if r["type"] != "meta" else {**r, "title": ""} for r in objects(path)]
+    path.write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in raw))
+    store.save(store.load(ses.id))
+    assert [r.get("title") for r in objects(path) if r["type"] == "meta"] == [ses.title]
+
+
 def test_save_of_empty_new_session_writes_nothing(fresh: tuple[JSONLStore, Session]) -> None:
     store, ses = fresh
     store.save(ses)
@@ -358,7 +399,7 @@ def test_save_of_empty_new_session_writes_nothing(fresh: tuple[JSONLStore, Sessi
 # -- 7. cost: appends do not rewrite the index; cleanup rewrites it once ------
 
 def test_append_does_not_rewrite_index(store33: JSONLStore) -> None:
-    store33.list()  # index now up to date
+    store33.list()
     ipath = store33.dir / "index.json"
     sid = "20261124-145443-b233e91a293453b3"
     ses = store33.load(sid)
