@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 
 from sessionctl import JSONLStore, Message, Session
-from sessionctl.core.records import Summary
 from sessionctl.storage import bulk
 from sessionctl.storage import index as index_mod
 from sessionctl.storage import listing as listing_mod
@@ -201,7 +200,7 @@ def test_snapshot_rows_are_reused_for_unchanged_files(
     read: list[str] = []
     real = Lister.summarize
 
-    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> Summary:
+    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
         read.append(s)
         return real(self, s, key, cache)
 
