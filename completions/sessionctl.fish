@@ -158,7 +158,7 @@ complete -c sessionctl -n '__sessionctl_using export-md' -l context -d 'Only the
 complete -c sessionctl -n '__sessionctl_using delete' -l dry-run -d 'Print the ids, remove nothing'
 
 # cleanup
-complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90m, 12h, 30d, 2w)'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90min, 12h, 30d, 2w, 6mo, 1y)'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l before -x -d 'Remove sessions last updated before DATE'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l empty -d 'Also remove sessions without user text idle for an hour'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l dry-run -d 'Print the ids, remove nothing'
