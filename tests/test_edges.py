@@ -39,3 +39,10 @@ def test_dates_at_the_ends_of_the_calendar_work(store: Path, tz: str) -> None:
     assert json.loads(nothing.stdout)["removed"] == []
     both = run("--dir", store, "cleanup", "--before", "9999-12-31T23:00", "--dry-run", env=env)
     assert sorted(both.stdout.split()) == [sid(1), sid(2)]
+
+
+def test_older_than_reaching_past_the_calendar_removes_nothing(store: Path) -> None:
+    r = run("--dir", store, "cleanup", "--older-than", "9000y", "--dry-run")
+    assert r.stdout == ""
+    assert run("--dir", store, "cleanup", "--older-than", "6m", code=2).stderr.startswith(
+        "sessionctl: invalid age '6m': 'm' could be minutes or months: write 6min or 6mo")

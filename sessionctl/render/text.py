@@ -17,10 +17,13 @@ def short_id(sid: str) -> str:
     return hx[:8] if hx else sid
 
 
+_ONE_LINE: dict[int, str | None] = {
+    c: " " for c in [*range(0, 32), *range(0x7F, 0xA0), 0x2028, 0x2029]}
+
+
 def clean_line(text: str) -> str:
     """One line: control characters (newlines, tabs, escapes) become spaces."""
-    return "".join(" " if (ord(c) < 32 or 0x7F <= ord(c) < 0xA0 or c in "\u2028\u2029") else c
-                   for c in text)
+    return text.translate(_ONE_LINE)  # in C: 10,000 list rows, each several fields
 
 
 def relative_time(ns: int, now: float | None = None) -> str:
