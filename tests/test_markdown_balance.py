@@ -15,8 +15,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from sessionctl.markdown import ExportHeader, open_block_closer, render_markdown
-from sessionctl.models import Message
+from sessionctl.core.models import Message
+from sessionctl.export.markdown import ExportHeader, open_block_closer, render_markdown
 
 MD = MarkdownIt("commonmark")
 T0 = 1795532083 * 10**9

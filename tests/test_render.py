@@ -160,7 +160,7 @@ TABLE_ROWS = [
 ]
 
 
-def list_table(rows: list[Any], width: int) -> str:
+def list_table(rows: list[SessionInfo], width: int) -> str:
     pieces: list[str] = []
     write_table(rows, width, pieces.append, color=False)
     return "".join(pieces)
