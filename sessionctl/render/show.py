@@ -169,6 +169,8 @@ class ShowView:
             for b in content:
                 if isinstance(b, dict):
                     self._block(b, out)
+        if out[-1] == "\n":  # the blank line that separates blocks, not messages
+            out.pop()
         return "".join(out)
 
     # -- blocks --------------------------------------------------------------
