@@ -26,7 +26,7 @@ import subprocess
 import sys
 from collections.abc import Callable, Mapping
 
-__all__ = ["Produce", "Write", "less_options", "page", "pager_command"]
+__all__ = ["Produce", "Write", "direct", "less_options", "page", "pager_command", "write_batched"]
 
 Write = Callable[[str], object]
 #: Writes the whole output through the ``Write`` it is given; may be called
@@ -68,12 +68,12 @@ def page(produce: Produce, *, warn: Callable[[str], None]) -> None:
     env = dict(os.environ)
     argv = pager_command(env)
     if argv is None:
-        _direct(produce)
+        direct(produce)
         return
     name = argv[0] if argv[0] != "/bin/sh" else argv[-1]
     if argv[0] != "/bin/sh" and shutil.which(argv[0], path=env.get("PATH")) is None:
         warn(f"pager {name!r} not found; writing directly")
-        _direct(produce)
+        direct(produce)
         return
     if os.path.basename(argv[0]) == "less":
         env["LESS"] = less_options(env.get("LESS"))
@@ -82,13 +82,13 @@ def page(produce: Produce, *, warn: Callable[[str], None]) -> None:
         proc = subprocess.Popen(argv, stdin=subprocess.PIPE, env=env)
     except OSError as err:
         warn(f"pager {name!r} cannot run ({err.strerror or err}); writing directly")
-        _direct(produce)
+        direct(produce)
         return
     assert proc.stdin is not None
     fd = proc.stdin.fileno()
     interrupted = False
     try:
-        _into_pipe(produce, fd)
+        write_batched(produce, fd)
     except BrokenPipeError:
         pass  # the pager quit: the user has seen enough (or it failed, below)
     except KeyboardInterrupt:
@@ -110,12 +110,13 @@ def page(produce: Produce, *, warn: Callable[[str], None]) -> None:
         if code == 127 and argv[0] == "/bin/sh":
             why = "not found"
         warn(f"pager {name!r} failed ({why}); writing directly")
-        _direct(produce)
+        direct(produce)
 
 
-def _into_pipe(produce: Produce, fd: int) -> None:
-    """``produce`` into the pipe ``fd``: pieces go out at once until the
-    first screens are there, then in batches."""
+def write_batched(produce: Produce, fd: int) -> None:
+    """``produce`` into the descriptor ``fd``: pieces go out at once until
+    the first screens are there, then in batches (a terminal's stdout is
+    line-buffered: one write per message cost more than the rendering)."""
     pending: list[bytes] = []
     size = 0
     sent = 0
@@ -143,6 +144,13 @@ def _into_pipe(produce: Produce, fd: int) -> None:
     flush()
 
 
-def _direct(produce: Produce) -> None:
-    produce(sys.stdout.write)
+def direct(produce: Produce) -> None:
+    """``produce`` straight to stdout."""
     sys.stdout.flush()
+    try:
+        fd = sys.stdout.fileno()
+    except (OSError, ValueError):  # not a file (tests capturing output)
+        produce(sys.stdout.write)
+        sys.stdout.flush()
+        return
+    write_batched(produce, fd)

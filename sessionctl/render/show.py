@@ -112,6 +112,7 @@ class ShowView:
         self.width = max(width, 20)
         self.color = color
         self.full = full
+        self._rules: dict[tuple[str, str, str], str] = {}  # a handful of roles, again and again
 
     # -- styles ------------------------------------------------------------
 
@@ -119,12 +120,19 @@ class ShowView:
         return f"\x1b[{style}m{text}{_RESET}" if self.color and text else text
 
     def _rule(self, label: str, style: str, line_style: str = "2") -> str:
+        key = (label, style, line_style)
+        rule = self._rules.get(key)
+        if rule is None:
+            rule = self._rules[key] = self._make_rule(label, style, line_style)
+        return rule
+
+    def _make_rule(self, label: str, style: str, line_style: str) -> str:
         from rich.cells import cell_len
 
         head = "── "
-        # At most 80 cells: a rule per message is much of what a big
-        # session sends to the terminal.
-        fill = max(min(self.width, 80) - len(head) - cell_len(label) - 1, 3)
+        # At most 32 cells: a rule per message was half of what a big
+        # session sent to the terminal.
+        fill = max(min(self.width, 32) - len(head) - cell_len(label) - 1, 3)
         return (self._s(head, line_style) + self._s(label, style) + " "
                 + self._s("─" * fill, line_style) + "\n")
 
@@ -198,14 +206,14 @@ class ShowView:
                     import json
 
                     data = json.dumps(b["input"], indent=2, ensure_ascii=False)
-                self._folded(printable(data).split("\n"), "36", out)
+                self._folded(data, printable, "36", out)
         elif kind == "tool_result":
             error = b.get("is_error") is True
             out.append(self._s("✗ tool error" if error else "◀ tool result",
                                "1;31" if error else "1;32") + "\n")
             output = b.get("output")
             if isinstance(output, str) and output:
-                self._folded(self._terminal_text(output).split("\n"), "2", out)
+                self._folded(output, self._terminal_text, "2", out)
         elif kind == "image":
             mime = b.get("image_mime")
             mime = one_line(mime) if isinstance(mime, str) and mime else "image"
@@ -227,13 +235,18 @@ class ShowView:
                                " (use --full)", "2;3") + "\n")
         out.append("\n")
 
-    def _folded(self, lines: list[str], style: str, out: list[str]) -> None:
-        if lines and lines[-1] == "":
+    def _folded(self, text: str, clean: Callable[[str], str], style: str,
+                out: list[str]) -> None:
+        """``text`` in ``style``, cut after :data:`FOLD_LINES` lines unless
+        ``full``; only the lines shown are cleaned (outputs can be megabytes)."""
+        lines = text.split("\n")
+        if lines[-1] == "":
             lines.pop()
         hidden = 0
         if not self.full and len(lines) > FOLD_LINES:
             hidden = len(lines) - FOLD_LINES
             lines = lines[:FOLD_LINES]
+        lines = clean("\n".join(lines)).split("\n")
         if self.color:
             out.extend(f"\x1b[{style}m{line}{_RESET}\n" for line in lines)
         else:

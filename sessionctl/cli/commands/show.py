@@ -48,7 +48,7 @@ def show(
     if not common.stdout_is_terminal():
         store.write_markdown(sid, sys.stdout, context=context)
         return
-    from ...render.pager import page
+    from ...render.pager import direct, page
     from ...render.show import ShowView
 
     color = common.color_on()
@@ -56,7 +56,7 @@ def show(
     produce = _context_view(store, sid, view) if context else _streamed_view(store, sid, view)
     try:
         if no_pager:
-            produce(sys.stdout.write)
+            direct(produce)
         else:
             page(produce, warn=common.warn)
     except KeyboardInterrupt:
