@@ -7,6 +7,7 @@ stdout, resume, options. The rendering parts are in test_show_render.py.
 from __future__ import annotations
 
 import json
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -46,3 +47,46 @@ def test_older_than_reaching_past_the_calendar_removes_nothing(store: Path) -> N
     assert r.stdout == ""
     assert run("--dir", store, "cleanup", "--older-than", "6m", code=2).stderr.startswith(
         "sessionctl: invalid age '6m': 'm' could be minutes or months: write 6min or 6mo")
+
+
+# -- item 8: resume -------------------------------------------------------------
+
+
+def test_resume_print_says_where_and_runs_there(tmp_path: Path) -> None:
+    s = new_store(tmp_path / "store")
+    ws = tmp_path / "my project"
+    ws.mkdir()
+    write_session(s, sid(1), workspace=str(ws))
+    line = run("--dir", s, "resume", sid(1), "--print", "--command", "pwd").stdout
+    assert line == f"cd '{ws}' && pwd\n"
+    # pasted into a shell anywhere, it runs in the workspace
+    out = subprocess.run(["sh", "-c", line], capture_output=True, text=True, check=True,
+                         cwd=tmp_path)
+    assert out.stdout.strip() == str(ws)
+    # no workspace: the command alone
+    write_session(s, sid(2), workspace="")
+    assert run("--dir", s, "resume", sid(2), "--print").stdout == f"ggcode --resume {sid(2)}\n"
+
+
+def test_resume_from_a_subdirectory_finds_the_nearest_workspace(tmp_path: Path) -> None:
+    s = new_store(tmp_path / "store")
+    top = tmp_path / "top"
+    project = top / "project"
+    deep = project / "src" / "deep"
+    deep.mkdir(parents=True)
+    write_session(s, sid(1), workspace=str(top), updated="2026-03-02T00:00:00Z")  # newer
+    write_session(s, sid(2), workspace=str(project), updated="2026-03-01T00:00:00Z")
+    env = child_env()
+    out = run("--dir", s, "resume", "--print", cwd=deep, env=env).stdout
+    assert out.endswith(f"ggcode --resume {sid(2)}\n")  # the nearest, not the newest
+    out = run("--dir", s, "resume", "--print", cwd=top, env=env).stdout
+    assert out.endswith(f"ggcode --resume {sid(1)}\n")
+    r = run("--dir", s, "resume", "--print", cwd=tmp_path, env=env, code=3)
+    assert "no session in this workspace" in r.stderr
+
+
+@pytest.mark.parametrize("template", ["agent {nope}", "agent --x={ID}", "agent {id} {file_}"])
+def test_resume_unknown_placeholder_is_a_usage_error(store: Path, template: str) -> None:
+    r = run("--dir", store, "resume", sid(1), "--print", "--command", template, code=2)
+    assert r.stderr.startswith("sessionctl: unknown placeholder {")
+    assert "{id}, {workspace}, {file}" in r.stderr
