@@ -90,3 +90,70 @@ def test_resume_unknown_placeholder_is_a_usage_error(store: Path, template: str)
     r = run("--dir", store, "resume", sid(1), "--print", "--command", template, code=2)
     assert r.stderr.startswith("sessionctl: unknown placeholder {")
     assert "{id}, {workspace}, {file}" in r.stderr
+
+
+# -- item 3: exit codes that hid failures ------------------------------------------------
+
+
+def test_export_all_with_an_unreadable_session_exits_1_after_the_others(
+    store: Path, tmp_path: Path
+) -> None:
+    (store / f"{sid(3)}.jsonl").mkdir()  # not a readable session file
+    out = tmp_path / "out"
+    r = run("--dir", store, "export-md", "--all", "--output-dir", out, code=1)
+    assert r.stderr.startswith("sessionctl: skipped 1 unreadable session")
+    assert sorted(p.name for p in out.iterdir()) == [f"{sid(1)}.md", f"{sid(2)}.md"]
+
+
+def test_unreadable_store_is_exit_1_like_a_missing_one(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """As root every directory is readable: the refusal is simulated."""
+    import os
+
+    from cli_helpers import invoke
+
+    d = new_store(tmp_path / "locked")
+    real_listdir, real_access = os.listdir, os.access
+
+    def listdir(path: object = ".") -> list[str]:
+        if str(path) == str(d):
+            raise PermissionError(13, "Permission denied", str(path))
+        return real_listdir(path)  # type: ignore[arg-type]
+
+    def access(path: object, mode: int, **kw: object) -> bool:
+        return False if str(path) == str(d) else real_access(path, mode)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(os, "listdir", listdir)
+    monkeypatch.setattr(os, "access", access)
+    for args in (["--dir", str(d), "list"], ["list", "--dir", str(d)]):
+        r = invoke(*args, code=1)
+        assert r.stderr == f"sessionctl: cannot read the session store at {d}: Permission denied\n"
+    r = invoke("--dir", str(tmp_path / "missing"), "list", code=1)
+    assert r.stderr == f"sessionctl: no session store at {tmp_path / 'missing'}\n"
+
+
+# -- item 9: options -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    ["list", "--ids", "--dir", "{d}"],
+    ["list", "--dir={d}", "--ids"],
+    ["--dir", "{d}", "list", "--ids"],
+    ["show", sid(2), "--dir", "{d}", "--json"],
+])
+def test_global_options_after_the_command(store: Path, args: list[str]) -> None:
+    r = run(*[a.replace("{d}", str(store)) for a in args])
+    assert sid(2) in r.stdout
+
+
+@pytest.mark.parametrize("args", [["--dir=", "list"], ["list", "--dir="], ["--dir", "", "list"]])
+def test_empty_dir_is_a_usage_error(store: Path, args: list[str]) -> None:
+    r = run(*args, cwd=store, code=2)
+    assert r.stderr == "sessionctl: --dir needs a directory (it was empty)\n"
+
+
+def test_what_follows_double_dash_stays(store: Path) -> None:
+    # an id that looks like an option is never taken for --dir
+    r = run("--dir", store, "delete", "--dry-run", "--", "--dir", code=2)
+    assert "--dir" in r.stderr
