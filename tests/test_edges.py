@@ -157,3 +157,34 @@ def test_what_follows_double_dash_stays(store: Path) -> None:
     # an id that looks like an option is never taken for --dir
     r = run("--dir", store, "delete", "--dry-run", "--", "--dir", code=2)
     assert "--dir" in r.stderr
+
+
+# -- item 6: closed stdout -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("args", [
+    "list", "export-md {id}", "show {id} --json", "show {id}", "--help", "delete --dry-run {id}"])
+def test_closed_stdout_is_one_plain_line_exit_1(store: Path, args: str) -> None:
+    import shlex
+    import sys
+
+    from cli_helpers import PACKAGE_ROOT
+
+    cmd = f"{shlex.quote(sys.executable)} -m sessionctl --dir {shlex.quote(str(store))} " \
+        + args.replace("{id}", sid(2))
+    env = child_env(PYTHONPATH=str(PACKAGE_ROOT))
+    r = subprocess.run(["sh", "-c", cmd + " >&-"], capture_output=True, text=True, env=env,
+                       timeout=30)
+    assert (r.returncode, r.stderr) == (1, "sessionctl: I/O error: standard output is closed\n")
+
+
+def test_closed_stdout_does_not_stop_a_quiet_command(store: Path) -> None:
+    import shlex
+    import sys
+
+    cmd = (f"{shlex.quote(sys.executable)} -m sessionctl --dir {shlex.quote(str(store))} "
+           "cleanup --before 2021-01-01 >&-")
+    r = subprocess.run(["sh", "-c", cmd], capture_output=True, text=True, env=child_env(),
+                       timeout=30)
+    assert (r.returncode, r.stderr) == (0, "")
+    assert not (store / f"{sid(1)}.jsonl").exists()  # the old one went, as asked
