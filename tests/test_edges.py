@@ -188,3 +188,27 @@ def test_closed_stdout_does_not_stop_a_quiet_command(store: Path) -> None:
                        timeout=30)
     assert (r.returncode, r.stderr) == (0, "")
     assert not (store / f"{sid(1)}.jsonl").exists()  # the old one went, as asked
+
+
+# -- item 7: the README's xargs line ------------------------------------------------------
+
+
+def test_readme_xargs_lines_run_nothing_when_nothing_matches(store: Path) -> None:
+    import re
+    import shlex
+    import sys
+
+    from cli_helpers import PACKAGE_ROOT
+
+    readme = (PACKAGE_ROOT / "README.md").read_text(encoding="utf-8")
+    lines = [line for line in readme.splitlines() if "| xargs" in line]
+    assert lines
+    for line in lines:
+        assert "| xargs -r " in line, line
+        # as documented, on a store where nothing matches: exit 0, no output
+        pipeline = re.sub(r"\s+#.*$", "", line).replace("2026-06-01", "2000-01-01")
+        me = f"{shlex.quote(sys.executable)} -m sessionctl --dir {shlex.quote(str(store))}"
+        pipeline = pipeline.replace("sessionctl", me)
+        r = subprocess.run(["sh", "-c", pipeline], capture_output=True, text=True,
+                           env=child_env(), timeout=30)
+        assert (r.returncode, r.stdout, r.stderr) == (0, "", ""), pipeline
