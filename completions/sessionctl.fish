@@ -144,7 +144,7 @@ complete -c sessionctl -n '__sessionctl_using list' -l ids -d 'One id per line (
 # show
 complete -c sessionctl -n '__sessionctl_using show' -l json -d 'The loaded session as JSON'
 complete -c sessionctl -n '__sessionctl_using show' -l context -d 'Only what resume feeds the agent'
-complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output'
+complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output or thinking'
 complete -c sessionctl -n '__sessionctl_using show' -l no-pager -d 'Never use a pager'
 
 # export-md
@@ -166,7 +166,7 @@ complete -c sessionctl -n '__sessionctl_using cleanup' -l json -d 'Print a JSON 
 
 # resume
 complete -c sessionctl -n '__sessionctl_using resume' -l command -x -d 'Agent command; {id}, {workspace}, {file} are replaced'
-complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print the command instead'
+complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print cd WORKSPACE && COMMAND instead'
 complete -c sessionctl -n '__sessionctl_using resume' -l context -d 'Print the resume context as JSON'
 complete -c sessionctl -n '__sessionctl_using resume' -l force -d 'Resume even if an agent holds it'
 

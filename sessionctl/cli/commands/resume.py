@@ -27,7 +27,7 @@ def resume(
         help="Agent command; {id}, {workspace}, {file} are replaced. "
              "Default: ggcode --resume {id}.")] = None,
     print_only: Annotated[bool, typer.Option(
-        "--print", help="Print `cd WORKSPACE && COMMAND` instead.")] = False,
+        "--print", help="Print cd WORKSPACE && COMMAND instead.")] = False,
     context: Annotated[bool, typer.Option(
         "--context", help="Print the resume context as JSON.")] = False,
     force: Annotated[bool, typer.Option(
