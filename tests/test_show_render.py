@@ -27,7 +27,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionctl.cli import common
-from sessionctl.core.viewstream import CheckpointAt, ViewStream
+from sessionctl.core.folds import read_records
+from sessionctl.core.viewstream import CheckpointAt, ViewFold, ViewItem
 from sessionctl.render.pager import less_options, pager_command
 from sessionctl.render.show import FOLD_LINES, ShowHeader, ShowView, wrap_fields
 
@@ -141,7 +142,9 @@ def test_view_stream_reads_as_load_does() -> None:
             m["id"] = mid
         return {"type": "message", "message": m}
 
-    stream = ViewStream(lines_of(
+    items: list[ViewItem] = []
+    fold = ViewFold(items.append)
+    read_records(lines_of(
         {"type": "meta", "title": "first"},
         message("user", "q1", "a"),
         message("assistant", "a1", "b"),
@@ -150,11 +153,10 @@ def test_view_stream_reads_as_load_does() -> None:
          "checkpoint_messages": [{"role": "user", "content": []}]},
         message("user", "q2"),
         {"type": "meta", "title": "latest", "model": "m"},
-    ))
-    items = list(stream)
+    ), fold)
     texts = [i["content"][0]["text"] if isinstance(i, dict) else i for i in items]
     assert texts == ["q1", "a1", CheckpointAt(99, 1), "q2"]
-    assert stream.count == 3 and stream.title == "latest" and stream.field("model") == "m"
+    assert fold.count == 3 and fold.title == "latest" and fold.field("model") == "m"
 
 
 def test_view_stream_yields_before_the_file_is_read() -> None:
@@ -174,9 +176,11 @@ def test_view_stream_yields_before_the_file_is_read() -> None:
             return chunk
 
     f = Counting(data)
-    first = next(iter(ViewStream(f)))
+    seen: list[tuple[ViewItem, int]] = []
+    read_records(f, ViewFold(lambda item: seen.append((item, f.consumed))))
+    first, consumed = seen[0]
     assert isinstance(first, dict) and first["content"][0]["text"].startswith("m0 ")
-    assert f.consumed < len(data) // 4
+    assert consumed < len(data) // 4  # handed on long before the end was read
 
 
 # -- the command, in-process ----------------------------------------------------------

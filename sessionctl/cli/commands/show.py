@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
@@ -12,8 +12,8 @@ from .. import common
 from ..common import IdArg
 
 if TYPE_CHECKING:
+    from ...api import JSONLStore
     from ...render.show import ShowView
-    from ...storage.store import JSONLStore
 
 app = common.command_app()
 
@@ -70,42 +70,45 @@ Write = Callable[[str], object]
 
 def _streamed_view(store: JSONLStore, sid: str, view: ShowView) -> Callable[[Write], None]:
     """The full history, written message by message as the file is read."""
-    from itertools import chain
-
-    from ...core.viewstream import CheckpointAt, ViewStream
+    from ...core.viewstream import CheckpointAt, ViewFold, ViewItem
     from ...render.show import ShowHeader
     from ...render.text import relative_time, shorten_path
+    from ...storage.viewing import known_info
 
     def produce(write: Write) -> None:
-        with store.reading(sid) as (f, key):
-            info = store.known_info(sid, key, read_up_to=STREAM_FROM)
-            stream = ViewStream(f)
-            items = iter(stream)
-            first: list[dict[str, Any] | CheckpointAt] = []
+        info, size = known_info(store, sid, read_up_to=STREAM_FROM)
+        started = False
+
+        def header() -> None:
+            nonlocal started
+            started = True
             if info is not None:
-                header = ShowHeader(
+                h = ShowHeader(
                     id=sid, title=info.title, updated=relative_time(info.updated[0]),
                     workspace=shorten_path(info.workspace),
                     model=_model(info.vendor, info.endpoint, info.model), count=info.msg_count)
+            else:  # a big file the cache lacks: what its start says
+                h = ShowHeader(
+                    id=sid, title=fold.title, workspace=shorten_path(fold.field("workspace")),
+                    model=_model(fold.field("vendor"), fold.field("endpoint"),
+                                 fold.field("model")),
+                    size=_size(size))
+            write(view.header(h))
+
+        def emit(item: ViewItem) -> None:
+            if not started:
+                header()
+            if isinstance(item, CheckpointAt):
+                write(view.checkpoint(item.tokens, item.messages))
             else:
-                for item in items:  # the start of the file: its meta, its first message
-                    first.append(item)
-                    if not isinstance(item, CheckpointAt):
-                        break
-                header = ShowHeader(
-                    id=sid, title=stream.title, updated=relative_time(key.mtime_ns),
-                    workspace=shorten_path(stream.field("workspace")),
-                    model=_model(stream.field("vendor"), stream.field("endpoint"),
-                                 stream.field("model")),
-                    size=_size(key.size))
-            write(view.header(header))
-            for item in chain(first, items):
-                if isinstance(item, CheckpointAt):
-                    write(view.checkpoint(item.tokens, item.messages))
-                else:
-                    write(view.message(item))
-            if info is None:
-                write(view.footer(stream.count))
+                write(view.message(item))
+
+        fold = ViewFold(emit)
+        store.read(sid, fold)
+        if not started:
+            header()
+        if info is None:
+            write(view.footer(fold.count))
 
     return produce
 
