@@ -368,3 +368,29 @@ def test_real_less_first_screen_then_ctrl_c_then_q(tmp_path: Path) -> None:
             os.killpg(os.getpgid(pid), signal.SIGKILL)
             os.waitpid(pid, 0)
     assert status is not None and os.waitstatus_to_exitcode(status) == 130
+
+
+@pytest.mark.skipif(not os.path.exists("/usr/bin/less") and not os.path.exists("/bin/less"),
+                    reason="needs less")
+def test_quitting_less_early_is_a_quiet_success(tmp_path: Path) -> None:
+    d = big_store(tmp_path)
+    env = tty_env(tmp_path)
+    env.pop("PAGER", None)
+    pid, fd = spawn(["--dir", str(d), "show", sid(7)], env)
+    read_until(fd, b":\x1b[K", 20)
+    status = None
+    try:
+        for _ in range(60):
+            os.write(fd, b"q")
+            after = drain(fd, 0.5)
+            assert b"sessionctl:" not in after  # no error line after the pager
+            done, status = os.waitpid(pid, os.WNOHANG)
+            if done:
+                break
+        else:
+            status = None
+    finally:
+        if status is None:
+            os.killpg(os.getpgid(pid), signal.SIGKILL)
+            os.waitpid(pid, 0)
+    assert status is not None and os.waitstatus_to_exitcode(status) == 0

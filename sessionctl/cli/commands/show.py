@@ -96,21 +96,36 @@ def _streamed_view(store: JSONLStore, sid: str, view: ShowView) -> Callable[[Wri
             write(view.header(h))
 
         def emit(item: ViewItem) -> None:
-            if not started:
-                header()
-            if isinstance(item, CheckpointAt):
-                write(view.checkpoint(item.tokens, item.messages))
-            else:
-                write(view.message(item))
+            try:
+                if not started:
+                    header()
+                if isinstance(item, CheckpointAt):
+                    write(view.checkpoint(item.tokens, item.messages))
+                else:
+                    write(view.message(item))
+            except OSError as error:
+                # Through the reader, which takes OSErrors for its file's.
+                raise _OutputFailed(error) from error
 
         fold = ViewFold(emit)
-        store.read(sid, fold)
+        try:
+            store.read(sid, fold)
+        except _OutputFailed as failed:  # not a read error: the pager quit, say
+            raise failed.error from None
         if not started:
             header()
         if info is None:
             write(view.footer(fold.count))
 
     return produce
+
+
+class _OutputFailed(Exception):
+    """Writing the view failed (a pager that quit: BrokenPipeError)."""
+
+    def __init__(self, error: OSError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 def _context_view(store: JSONLStore, sid: str, view: ShowView) -> Callable[[Write], None]:
