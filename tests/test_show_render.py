@@ -9,6 +9,7 @@ is read, Ctrl-C ends with 130 and a clean terminal.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import pty
@@ -316,6 +317,24 @@ def drain(fd: int, timeout: float) -> bytes:
     return got
 
 
+def quit_pager(pid: int, fd: int, timeout: float = 30) -> tuple[int | None, bytes]:
+    """Press q until the process ends (its exit status, what it wrote);
+    killed after ``timeout`` seconds (status None)."""
+    out = b""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        with contextlib.suppress(OSError):  # the terminal is gone once it ended
+            os.write(fd, b"q")
+        out += drain(fd, 0.2)
+        done, status = os.waitpid(pid, os.WNOHANG)
+        if done:
+            return status, out
+        time.sleep(0.1)
+    os.killpg(os.getpgid(pid), signal.SIGKILL)
+    os.waitpid(pid, 0)
+    return None, out
+
+
 def tty_env(tmp_path: Path, **extra: str) -> dict[str, str]:
     env = dict(os.environ)
     env.pop("SESSIONCTL_DEBUG", None)
@@ -352,21 +371,8 @@ def test_real_less_first_screen_then_ctrl_c_then_q(tmp_path: Path) -> None:
     screen = read_until(fd, b":\x1b[K", 20)  # less's prompt: a screen is shown
     assert b"Big" in screen and b"question 0" in screen and b"question 3999" not in screen
     os.write(fd, b"\x03")  # Ctrl-C on the terminal: SIGINT to sessionctl and less
-    status = None
-    try:
-        for _ in range(40):  # less drops typeahead when interrupted: q until it quits
-            time.sleep(0.25)
-            os.write(fd, b"q")
-            drain(fd, 0.1)
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-        else:
-            status = None
-    finally:
-        if status is None:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-            os.waitpid(pid, 0)
+    # less drops typeahead when interrupted: q until it quits
+    status, _ = quit_pager(pid, fd)
     assert status is not None and os.waitstatus_to_exitcode(status) == 130
 
 
@@ -378,19 +384,6 @@ def test_quitting_less_early_is_a_quiet_success(tmp_path: Path) -> None:
     env.pop("PAGER", None)
     pid, fd = spawn(["--dir", str(d), "show", sid(7)], env)
     read_until(fd, b":\x1b[K", 20)
-    status = None
-    try:
-        for _ in range(60):
-            os.write(fd, b"q")
-            after = drain(fd, 0.5)
-            assert b"sessionctl:" not in after  # no error line after the pager
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-        else:
-            status = None
-    finally:
-        if status is None:
-            os.killpg(os.getpgid(pid), signal.SIGKILL)
-            os.waitpid(pid, 0)
+    status, after = quit_pager(pid, fd)
+    assert b"sessionctl:" not in after  # no error line after the pager
     assert status is not None and os.waitstatus_to_exitcode(status) == 0
