@@ -333,6 +333,8 @@ _OPENER = re.compile(r"^ {0,3}(?:`{3,}|~{3,}|<(?:script|pre|style|textarea|!|\?)
 # where a plain fence scan would be wrong, so a real parser decides.
 _NESTING = re.compile(r"^ {0,3}(?:[<>]|[-+*](?:[ \t]|$)|[0-9]{1,9}[.)](?:[ \t]|$))",
                       re.MULTILINE)
+_INDENTED_FENCE = re.compile(r"^ {1,3}(?:`{3,}|~{3,})", re.MULTILINE)
+_HTML_LINE = re.compile(r"^ {0,3}<", re.MULTILINE)
 _FENCE_LINE = re.compile(r"^ {0,3}(`{3,}|~{3,})(.*)$", re.MULTILINE)
 _HTML_CLOSERS = (
     (re.compile(r" {0,3}<(script|pre|style|textarea)", re.IGNORECASE), ""),
@@ -355,16 +357,21 @@ def open_block_closer(text: str) -> str:
     Only a code fence or an HTML block of types 1-5 at the top level
     survives the blank line and the ``---`` that follow a message (containers
     and other blocks end there). Text with no line that could open one is
-    balanced; text with fences but no containers or HTML is read by a fence
-    scan; the rest (rare) by markdown-it, the parser rich uses.
+    balanced; text whose fence lines a fence scan reads exactly (no
+    containers or HTML, or every fence line at column 0) is read by one;
+    the rest (rare) by markdown-it, the parser rich uses.
     """
     if "\r" in text:  # CommonMark's other line endings
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     if _OPENER.search(text) is None:
         return ""
-    if _NESTING.search(text) is None:
-        fence = _open_fence(text)
-        closer = fence or ""
+    if _NESTING.search(text) is None or (
+        _INDENTED_FENCE.search(text) is None and _HTML_LINE.search(text) is None
+    ):
+        # No containers; or every fence line at column 0, which no container
+        # can hold (a list item needs indented lines, a quote its ">"): the
+        # fence scan reads them as a CommonMark parser does.
+        closer = _open_fence(text) or ""
     else:
         closer = _parsed_closer(text)
     if not closer:
