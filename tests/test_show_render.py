@@ -387,3 +387,24 @@ def test_quitting_less_early_is_a_quiet_success(tmp_path: Path) -> None:
     status, after = quit_pager(pid, fd)
     assert b"sessionctl:" not in after  # no error line after the pager
     assert status is not None and os.waitstatus_to_exitcode(status) == 0
+
+
+def test_a_big_session_the_cache_lacks_streams_with_its_size_then_its_count(
+    tmp_path: Path, terminal: None, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sessionctl.cli.commands import show as show_cmd
+
+    monkeypatch.setattr(show_cmd, "STREAM_FROM", 0)  # every file counts as big here
+    d = new_store(tmp_path / "s")
+    write_session(d, sid(1), title="Streamed", workspace="/w/x", model="m",
+                  messages=[text_msg("user", f"q{i}") for i in range(5)])
+    out = invoke("--dir", d, "show", sid(1), "--no-pager", env={"COLUMNS": "100"}).stdout
+    lines = out.splitlines()
+    assert lines[0] == "Streamed"
+    assert re.fullmatch(r"id \S+  ·  in /w/x  ·  m  ·  \d+ B", lines[1]), lines[1]
+    assert "5 messages" not in lines[1]
+    assert lines[-1].startswith("── end: 5 messages ")
+    # with the summary known (a small file), the count is in the header, no footer
+    monkeypatch.setattr(show_cmd, "STREAM_FROM", 1 << 30)
+    out = invoke("--dir", d, "show", sid(1), "--no-pager", env={"COLUMNS": "100"}).stdout
+    assert out.splitlines()[1].endswith("5 messages") and "end:" not in out
