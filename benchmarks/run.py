@@ -923,7 +923,9 @@ def run_all(
                 raise BenchError(f"the pty program printed no timing: {exc!r}") from None
             if data["rc"] != 0:
                 raise BenchError(f"exited {data['rc']} on the terminal")
-            return seconds, f"{data['bytes'] / 1e6:.1f} MB to the terminal"
+            size = data["bytes"]
+            shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} KB"
+            return seconds, f"{shown} to the terminal"
         return value
 
     # On a terminal: colour as a person gets it, less as the pager.
