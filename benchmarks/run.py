@@ -55,6 +55,44 @@ for i in range(n):
 elapsed = time.perf_counter() - t0
 print(json.dumps({"appends": n, "seconds": elapsed, "per_append_ms": elapsed * 1000 / n}))
 """
+# What a person sees on a terminal (issue #16): the command runs under a
+# pseudo-terminal (40 x 120) whose output is read as fast as it comes.
+# "first": until the pager's prompt (the first screen is up), then "q";
+# "all": until the end of the output. Prints the seconds and the exit status.
+PTY_PROGRAM = """\
+import fcntl, json, os, pty, select, struct, sys, termios, time
+mode, argv = sys.argv[1], sys.argv[2:]
+t0 = time.perf_counter()
+pid, fd = pty.fork()
+if pid == 0:
+    os.execvp(argv[0], argv)
+fcntl.ioctl(fd, termios.TIOCSWINSZ, struct.pack("HHHH", 40, 120, 0, 0))
+seen, first, tail = 0, None, b""
+while True:
+    if first is None and mode == "first" and (b":\\x1b[K" in tail or b"(END)" in tail):
+        first = time.perf_counter() - t0
+        os.write(fd, b"q")
+    r, _, _ = select.select([fd], [], [], 0.05)
+    if not r:
+        if os.waitpid(pid, os.WNOHANG)[0]:
+            pid = 0
+            break
+        if first is not None:
+            os.write(fd, b"q")
+        continue
+    try:
+        chunk = os.read(fd, 1 << 16)
+    except OSError:
+        break
+    if not chunk:
+        break
+    seen += len(chunk)
+    tail = (tail + chunk)[-64:]
+total = time.perf_counter() - t0
+status = os.waitpid(pid, 0)[1] if pid else 0
+print(json.dumps({"first_s": first, "total_s": total, "bytes": seen,
+                  "rc": os.waitstatus_to_exitcode(status) if pid else 0}))
+"""
 BASELINE_INDEX = (
     "import sys, typer, rich, orjson, platformdirs\n"
     "orjson.loads(open(sys.argv[1] + '/index.json', 'rb').read())\n"
@@ -338,6 +376,9 @@ TARGETS = (
     Target("cleanup", "list_warm", 10.0),
     Target("append_full", "append_empty", 1.5),
     Target("help", "base_typer", 2.5),
+    Target("show_tty_first", None, 0.5),
+    Target("show_tty", "export_md", 3.0),
+    Target("list_tty", "list_piped", 2.0),
 )
 
 
@@ -625,6 +666,10 @@ BENCH_KEYS = (
     "list_rewarm",
     "show_json",
     "export_md",
+    "show_tty_first",
+    "show_tty",
+    "list_piped",
+    "list_tty",
     "cleanup",
     "cleanup_cold",
     "append_empty",
@@ -869,6 +914,32 @@ def run_all(
     def fixed(inv: Invocation) -> Callable[[], Invocation]:
         return lambda: inv
 
+    def pty_value(key: str) -> Callable[[Sample], tuple[float, str | None]]:
+        def value(s: Sample) -> tuple[float, str | None]:
+            try:
+                data = json.loads(s.stdout)
+                seconds = float(data[key])
+            except (ValueError, KeyError, TypeError) as exc:
+                raise BenchError(f"the pty program printed no timing: {exc!r}") from None
+            if data["rc"] != 0:
+                raise BenchError(f"exited {data['rc']} on the terminal")
+            size = data["bytes"]
+            shown = f"{size / 1e6:.1f} MB" if size >= 1e5 else f"{size / 1e3:.1f} KB"
+            return seconds, f"{shown} to the terminal"
+        return value
+
+    # On a terminal: colour as a person gets it, less as the pager.
+    tty_env = {k: v for k, v in env.items() if k not in ("NO_COLOR", "PAGER", "LESS")}
+    tty_env["TERM"] = "xterm-256color"
+    tty_runs = [0]
+
+    def prep_tty_first() -> Invocation:
+        # A cache that has never seen the big session: the worst case.
+        tty_runs[0] += 1
+        return Invocation(
+            [python, "-c", PTY_PROGRAM, "first", *sc, "--dir", str(work), "show", big_id],
+            {**tty_env, "SESSIONCTL_CACHE_DIR": str(caches / f"tty-{tty_runs[0]}")}, True)
+
     n_label = f"{sessions:,}" if a.store is None else "store"
     benches = [
         Bench(
@@ -917,6 +988,33 @@ def run_all(
             "export_md",
             "export-md BIG",
             fixed(Invocation([*sc, "--dir", str(work), "export-md", big_id], env_with(warm_cache))),
+        ),
+        Bench(
+            "show_tty_first",
+            "show BIG on a terminal: first screen",
+            prep_tty_first,
+            value=pty_value("first_s"),
+        ),
+        Bench(
+            "show_tty",
+            "show BIG --no-pager, whole view on a terminal",
+            fixed(Invocation(
+                [python, "-c", PTY_PROGRAM, "all", *sc, "--dir", str(work), "show", big_id,
+                 "--no-pager"], {**tty_env, "SESSIONCTL_CACHE_DIR": str(warm_cache)}, True)),
+            value=pty_value("total_s"),
+        ),
+        Bench(
+            "list_piped",
+            "list (piped, warm)",
+            fixed(Invocation([*sc, "--dir", str(work), "list"], env_with(warm_cache), True)),
+        ),
+        Bench(
+            "list_tty",
+            "list on a terminal (warm)",
+            fixed(Invocation(
+                [python, "-c", PTY_PROGRAM, "all", *sc, "--dir", str(work), "list"],
+                {**tty_env, "SESSIONCTL_CACHE_DIR": str(warm_cache)}, True)),
+            value=pty_value("total_s"),
         ),
         Bench(
             "cleanup",

@@ -144,7 +144,7 @@ complete -c sessionctl -n '__sessionctl_using list' -l ids -d 'One id per line (
 # show
 complete -c sessionctl -n '__sessionctl_using show' -l json -d 'The loaded session as JSON'
 complete -c sessionctl -n '__sessionctl_using show' -l context -d 'Only what resume feeds the agent'
-complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output'
+complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output or thinking'
 complete -c sessionctl -n '__sessionctl_using show' -l no-pager -d 'Never use a pager'
 
 # export-md
@@ -158,7 +158,7 @@ complete -c sessionctl -n '__sessionctl_using export-md' -l context -d 'Only the
 complete -c sessionctl -n '__sessionctl_using delete' -l dry-run -d 'Print the ids, remove nothing'
 
 # cleanup
-complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90m, 12h, 30d, 2w)'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90min, 12h, 30d, 2w, 6mo, 1y)'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l before -x -d 'Remove sessions last updated before DATE'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l empty -d 'Also remove sessions without user text idle for an hour'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l dry-run -d 'Print the ids, remove nothing'
@@ -166,7 +166,7 @@ complete -c sessionctl -n '__sessionctl_using cleanup' -l json -d 'Print a JSON 
 
 # resume
 complete -c sessionctl -n '__sessionctl_using resume' -l command -x -d 'Agent command; {id}, {workspace}, {file} are replaced'
-complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print the command instead'
+complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print cd WORKSPACE && COMMAND instead'
 complete -c sessionctl -n '__sessionctl_using resume' -l context -d 'Print the resume context as JSON'
 complete -c sessionctl -n '__sessionctl_using resume' -l force -d 'Resume even if an agent holds it'
 

@@ -16,7 +16,7 @@ from __future__ import annotations
 import gc
 import os
 import sys
-from typing import NoReturn
+from typing import Any, NoReturn
 
 __all__ = ["main"]
 
@@ -24,6 +24,8 @@ __all__ = ["main"]
 def main() -> NoReturn:
     """Run one ``sessionctl`` command and end the process (also ``python -m
     sessionctl``)."""
+    if sys.stdout is None:  # started with stdout closed (`sessionctl list >&-`)
+        _closed_stdout()
     was_on = gc.isenabled()
     gc.disable()
     try:
@@ -48,6 +50,34 @@ def main() -> NoReturn:
     finally:
         gc.set_threshold(*thresholds)
     raise AssertionError("the command did not exit")  # the group's main always does
+
+
+def _closed_stdout() -> None:
+    """Python leaves ``sys.stdout`` None when descriptor 1 is closed, and
+    every command failed with an AttributeError. Descriptor 1 gets
+    /dev/null opened read-only (so no file the command opens lands on it,
+    nor a pager's output), and writing to it fails as an I/O error the
+    command line reports in one line, exit 1. A command that prints
+    nothing (``cleanup`` from cron) still works."""
+    import errno
+    import io
+
+    fd = os.open(os.devnull, os.O_RDONLY)
+    if fd != 1:
+        os.dup2(fd, 1)
+        os.close(fd)
+
+    class ClosedStdout(io.FileIO):
+        def write(self, data: Any) -> int:
+            try:
+                return super().write(data)
+            except OSError as err:
+                if err.errno == errno.EBADF:
+                    raise OSError(errno.EBADF, "standard output is closed") from None
+                raise
+
+    sys.stdout = io.TextIOWrapper(
+        io.BufferedWriter(ClosedStdout(1, "w", closefd=False)), encoding="utf-8")
 
 
 def _exit(done: SystemExit) -> NoReturn:

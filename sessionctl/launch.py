@@ -15,20 +15,33 @@ from .errors import SessionNotFound, StoreIOError, UsageError
 if TYPE_CHECKING:
     from .storage.store import FileStore
 
-__all__ = ["DEFAULT_COMMAND", "newest_in_workspace", "resume_argv", "run_agent"]
+__all__ = ["DEFAULT_COMMAND", "newest_in_workspace", "resume_argv", "run_agent", "shell_line"]
 
 #: The agent command when neither ``--command`` nor the environment names one.
 DEFAULT_COMMAND = "ggcode --resume {id}"
 _PLACEHOLDER = re.compile(r"\{(?:id|workspace|file)\}")
+# Anything that reads as a placeholder: ``{nope}`` is a typo, not text.
+_NAMED = re.compile(r"\{([A-Za-z_][A-Za-z0-9_]*)\}")
+_KNOWN = ("id", "workspace", "file")
 
 
 def newest_in_workspace(store: FileStore, workspace: str) -> str:
-    """The id of the newest visible session of ``workspace`` (a normalised path)."""
-    mine = store.query(workspace=workspace, limit=1).sessions
-    if not mine:
-        raise SessionNotFound("", f"no session in this workspace ({workspace})")
-    sid: str = mine[0].id
-    return sid
+    """The id of the newest visible session of ``workspace`` (a normalised
+    path) or, when it has none, of the nearest parent directory that has
+    one: run from ``project/src``, resume finds the sessions of
+    ``project`` (the way git finds its repository)."""
+    by_workspace: dict[str, str] = {}
+    for info in store.query().sessions:  # newest first: the first seen wins
+        by_workspace.setdefault(info.workspace, info.id)
+    place = workspace
+    while place:
+        if place in by_workspace:
+            return by_workspace[place]
+        parent = os.path.dirname(place)
+        if parent == place:
+            break
+        place = parent
+    raise SessionNotFound("", f"no session in this workspace ({workspace}) or above it")
 
 
 def resume_argv(template: str, *, session_id: str, workspace: str, file: str) -> list[str]:
@@ -41,10 +54,22 @@ def resume_argv(template: str, *, session_id: str, workspace: str, file: str) ->
         raise UsageError(f"bad resume command {template!r}: {err}") from None
     if not words:
         raise UsageError("the resume command is empty")
+    unknown = [m.group(0) for w in words for m in _NAMED.finditer(w) if m.group(1) not in _KNOWN]
+    if unknown:
+        raise UsageError(f"unknown placeholder {unknown[0]} in the resume command"
+                         " (use {id}, {workspace}, {file})")
     values = {"{id}": session_id, "{workspace}": workspace, "{file}": file}
     # One pass per word: a value that itself contains ``{id}`` (a workspace
     # path) is never expanded.
     return [_PLACEHOLDER.sub(lambda m: values[m.group(0)], w) for w in words]
+
+
+def shell_line(argv: list[str], workspace: str) -> str:
+    """What ``resume --print`` shows: ``cd <workspace> && <command>``,
+    shell-quoted, ready to paste (the command alone when the session has
+    no workspace)."""
+    command = shlex.join(argv)
+    return f"cd {shlex.quote(workspace)} && {command}" if workspace else command
 
 
 def run_agent(argv: list[str], cwd: str) -> NoReturn:

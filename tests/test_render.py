@@ -12,7 +12,7 @@ from rich.console import Console
 
 from sessionctl.core.session import SessionInfo
 from sessionctl.render.formats import OutputFormat, emit_rows
-from sessionctl.render.tables import ellipsize_left, list_table
+from sessionctl.render.tables import ellipsize_left, write_table
 from sessionctl.render.text import (
     clean_line,
     printable,
@@ -160,11 +160,17 @@ TABLE_ROWS = [
 ]
 
 
+def list_table(rows: list[SessionInfo], width: int) -> str:
+    pieces: list[str] = []
+    write_table(rows, width, pieces.append, color=False)
+    return "".join(pieces)
+
+
 @pytest.mark.parametrize("width", [30, 40, 60, 80, 100, 120, 160, 250])
 def test_list_table_is_one_line_per_session_at_any_width(width: int) -> None:
     from rich.cells import cell_len
 
-    out = render(list_table(TABLE_ROWS, width), width).splitlines()
+    out = list_table(TABLE_ROWS, width).splitlines()
     assert len(out) == 1 + len(TABLE_ROWS), out  # never wrapped
     assert all(cell_len(line) <= width for line in out)
     head = out[0].split()
@@ -178,23 +184,23 @@ def test_list_table_is_one_line_per_session_at_any_width(width: int) -> None:
 
 def test_list_table_columns_by_width() -> None:
     def heads(width: int) -> list[str]:
-        return render(list_table(TABLE_ROWS, width), width).splitlines()[0].split()
+        return list_table(TABLE_ROWS, width).splitlines()[0].split()
 
     assert heads(60) == ["ID", "UPDATED", "TITLE", "MSGS"]  # narrow: model, workspace go
     assert heads(80) == ["ID", "UPDATED", "TITLE", "WORKSPACE", "MSGS"]
     assert heads(120) == ["ID", "UPDATED", "TITLE", "WORKSPACE", "MODEL", "MSGS"]
     # a column no session has a value for takes no room
     bare = [info(1, workspace="", model=""), info(2, workspace="", model="")]
-    assert render(list_table(bare, 120), 120).splitlines()[0].split() == [
+    assert list_table(bare, 120).splitlines()[0].split() == [
         "ID", "UPDATED", "TITLE", "MSGS"]
 
 
 def test_list_table_content() -> None:
-    out = render(list_table(TABLE_ROWS[:3], 200), 200)
+    out = list_table(TABLE_ROWS[:3], 200)
     assert "(empty) Untitled session" in out  # hidden ones are marked
     assert "Please fix the bug in the parser where long lines are dropped" in out  # room: whole
     assert "/home/dev/projects/alpha-service" in out
-    out = render(list_table(TABLE_ROWS, 100), 100)
+    out = list_table(TABLE_ROWS, 100)
     assert "xxxx…" in out  # long titles end with an ellipsis
     assert "…wwww" in out  # long paths lose their start, keep their end
 

@@ -186,19 +186,19 @@ def test_resume_print_is_shell_quoted(env: Env) -> None:
     r = invoke("--dir", env.store, "resume", SID, "--command", template, "--print")
     line = r.stdout
     assert line.endswith("\n") and line.count("\n") == 1
-    assert shlex.split(line) == [str(env.agent), f"--resume={SID}", "--in", str(env.ws),
-                                 f"--file={env.file}"]
+    assert shlex.split(line) == ["cd", str(env.ws), "&&", str(env.agent), f"--resume={SID}",
+                                 "--in", str(env.ws), f"--file={env.file}"]
     assert "'" in line  # the spaces are quoted
     assert not env.log.exists()
     r = invoke("--dir", env.store, "resume", "abcdef", "--print")
-    assert r.stdout == f"ggcode --resume {SID}\n"
+    assert r.stdout == f"cd {shlex.quote(str(env.ws))} && ggcode --resume {SID}\n"
     r = invoke("--dir", env.store, "resume", SID, "--print",
                env={"SESSIONCTL_RESUME_COMMAND": "agent --session {id} --cwd {workspace}"})
-    assert shlex.split(r.stdout) == ["agent", "--session", SID, "--cwd", str(env.ws)]
+    assert shlex.split(r.stdout)[3:] == ["agent", "--session", SID, "--cwd", str(env.ws)]
     # --command wins over the environment
     r = invoke("--dir", env.store, "resume", SID, "--print", "--command", "mine {id}",
                env={"SESSIONCTL_RESUME_COMMAND": "agent --session {id}"})
-    assert r.stdout == f"mine {SID}\n"
+    assert r.stdout.endswith(f" && mine {SID}\n")
 
 
 def test_resume_placeholders_are_replaced_once(tmp_path: Path) -> None:
@@ -207,8 +207,8 @@ def test_resume_placeholders_are_replaced_once(tmp_path: Path) -> None:
     odd.mkdir()
     write_session(e.store, SID, workspace=str(odd))
     r = invoke("--dir", e.store, "resume", SID, "--print",
-               "--command", "agent {workspace} {{id}} {idx} {id}{id}")
-    assert shlex.split(r.stdout) == ["agent", str(odd), "{" + SID + "}", "{idx}", SID + SID]
+               "--command", "agent {workspace} {{id}} {} {id}{id}")
+    assert shlex.split(r.stdout)[3:] == ["agent", str(odd), "{" + SID + "}", "{}", SID + SID]
 
 
 def test_resume_print_through_a_real_shell(env: Env) -> None:
@@ -323,7 +323,7 @@ def test_resume_workspace_gone_exit_1_but_print_works(env: Env, no_exec: list[An
     r = invoke("--dir", env.store, "resume", SID, "--command", f"{env.cmd} {{id}}", code=1)
     assert len(r.stderr.splitlines()) == 1 and str(env.ws) in r.stderr
     r = invoke("--dir", env.store, "resume", SID, "--command", f"{env.cmd} {{id}}", "--print")
-    assert shlex.split(r.stdout) == [str(env.agent), SID]
+    assert shlex.split(r.stdout) == ["cd", str(env.ws), "&&", str(env.agent), SID]
     assert json.loads(invoke("--dir", env.store, "resume", SID, "--context").stdout)["id"] == SID
     assert no_exec == []
 

@@ -19,7 +19,7 @@ import typer
 from typer.core import TyperGroup
 
 from .. import __version__
-from ..errors import AmbiguousSessionId, SessionError
+from ..errors import AmbiguousSessionId, SessionError, UsageError
 from .common import State, err
 from .compat import click_exceptions
 
@@ -67,6 +67,39 @@ def _candidate_lines(candidates: list[str]) -> list[str]:
         title = clean_line(titles.get(cid, ""))
         out.append(f"  {name:<{width}}  {title}".rstrip())
     return out
+
+
+#: Root options that take a value, as they may be written after the command.
+_GLOBAL_WITH_VALUE = ("--dir",)
+
+
+def hoist_global_options(args: list[str]) -> list[str]:
+    """``args`` with the global options written after the command (``list
+    --dir S``) moved before it, where the root parser reads them. Nothing
+    after ``--`` moves."""
+    i = 0
+    while i < len(args) and args[i].startswith("-") and args[i] != "--":
+        i += 2 if args[i] in _GLOBAL_WITH_VALUE else 1  # root options before the command
+    if i >= len(args) or args[i] not in COMMANDS:
+        return args
+    head, rest = args[:i], []
+    tail = args[i:]
+    j = 0
+    while j < len(tail):
+        word = tail[j]
+        if word == "--":
+            rest.extend(tail[j:])
+            break
+        if word in _GLOBAL_WITH_VALUE and j + 1 < len(tail):
+            head.extend(tail[j:j + 2])
+            j += 2
+            continue
+        if word.startswith(tuple(f"{o}=" for o in _GLOBAL_WITH_VALUE)):
+            head.append(word)
+        else:
+            rest.append(word)
+        j += 1
+    return head + rest
 
 
 def _silence_stdout() -> None:
@@ -157,6 +190,9 @@ class _Group(TyperGroup):
             sys.exit(1)
         sys.exit(rv if isinstance(rv, int) else 0)
 
+    def parse_args(self, ctx: Any, args: list[str]) -> list[str]:
+        return super().parse_args(ctx, hoist_global_options(args))
+
     def make_context(self, *args: Any, **kwargs: Any) -> Any:
         # ``--help``/``--version`` print while the arguments are parsed,
         # before :meth:`invoke`: a closed pipe there is a quiet success too.
@@ -208,7 +244,7 @@ def _version(value: bool) -> None:
 @app.callback()
 def _root(
     directory: Annotated[
-        Path | None,
+        str | None,
         typer.Option(
             "--dir", metavar="PATH", envvar="SESSIONCTL_DIR", show_envvar=True,
             help="Session store (default: ~/.ggcode/sessions).",
@@ -219,4 +255,7 @@ def _root(
         typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
     ] = False,
 ) -> None:
-    State.dir = directory
+    if directory is not None and not directory.strip():
+        # Path("") is the current directory: never a store by accident.
+        raise UsageError("--dir needs a directory (it was empty)")
+    State.dir = Path(directory) if directory is not None else None

@@ -21,12 +21,15 @@ __all__ = [
     "IdArg",
     "IdsArg",
     "VerboseOpt",
+    "color_on",
     "command_app",
     "console",
     "err",
     "stderr_is_terminal",
     "stdout_is_terminal",
     "store",
+    "terminal_width",
+    "warn",
     "warn_skipped",
     "workspace_filter",
 ]
@@ -98,6 +101,25 @@ def console(stderr: bool = False) -> Console:
 
 def stdout_is_terminal() -> bool:
     return sys.stdout.isatty()
+
+
+def color_on() -> bool:
+    """Colour on stdout: a terminal, ``NO_COLOR`` unset or empty, and not
+    ``TERM=dumb`` (the rules rich applies)."""
+    return (sys.stdout.isatty() and not os.environ.get("NO_COLOR")
+            and os.environ.get("TERM") != "dumb")
+
+
+def terminal_width() -> int:
+    """The terminal's width in cells (``$COLUMNS`` first)."""
+    import shutil
+
+    return shutil.get_terminal_size().columns
+
+
+def warn(message: str) -> None:
+    """A one-line warning on stderr."""
+    err(f"warning: {message}")
 
 
 def stderr_is_terminal() -> bool:

@@ -4,16 +4,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import orjson
 
 from ..core.session import SessionInfo
-from .tables import list_table
 from .text import clean_line
-
-if TYPE_CHECKING:
-    from rich.console import Console
 
 __all__ = ["OutputFormat", "emit_rows"]
 
@@ -32,10 +28,10 @@ class OutputFormat(str, Enum):
 _BATCH = 256  # rows per write for --json
 
 
-def emit_rows(
-    infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write, console: Console | None = None
-) -> None:
-    """Print ``list`` rows in ``fmt``, streaming row by row."""
+def emit_rows(infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write) -> None:
+    """Print ``list`` rows in ``fmt``, streaming row by row (``table`` is
+    the piped form: tab-separated lines; the terminal table is
+    :func:`~sessionctl.render.tables.write_table`)."""
     if fmt is OutputFormat.ids:
         for info in infos:
             write(info.id + "\n")
@@ -60,8 +56,6 @@ def emit_rows(
             write(sep + _row_lines(dumps(batch)))
             sep = ""
         write("[]\n" if sep == "[\n  " else "\n]\n")
-    elif console is not None:
-        console.print(list_table(list(infos), console.width))
     else:
         for info in infos:
             title = clean_line(info.title)

@@ -60,8 +60,10 @@ def scan_dir(directory: Path) -> tuple[dict[str, FileKey], list[tuple[str, str]]
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise StoreIOError(f"no session store at {directory}") from None
-    except OSError as err:
-        raise StoreIOError.wrap("read store", err) from err
+    except OSError as err:  # like a missing store's message, not a usage error
+        reason = err.strerror or type(err).__name__
+        raise StoreIOError(f"cannot read the session store at {directory}: {reason}",
+                           err) from err
     sids = session_ids_in(names)
     stat_at, is_reg, new = os.stat, stat.S_ISREG, _new_tuple
     try:

@@ -20,7 +20,7 @@ app = common.command_app()
 def cleanup(
     older_than: Annotated[str | None, typer.Option(
         "--older-than", metavar="AGE",
-        help="Remove sessions idle longer than AGE (90m, 12h, 30d, 2w).")] = None,
+        help="Remove sessions idle longer than AGE (90min, 12h, 30d, 2w, 6mo, 1y).")] = None,
     before: Annotated[str | None, typer.Option(
         "--before", metavar="DATE", help="Remove sessions last updated before DATE.")] = None,
     empty: Annotated[bool, typer.Option(
@@ -34,9 +34,8 @@ def cleanup(
 
     Sessions held by a running agent are skipped.
     """
-    from datetime import datetime, timezone
 
-    from ...core.timespec import parse_age, parse_date
+    from ...core.timespec import age_cutoff, parse_date
 
     if older_than is not None and before is not None:
         raise UsageError("use --older-than or --before, not both")
@@ -44,7 +43,7 @@ def cleanup(
         raise UsageError("give --older-than AGE or --before DATE (or --empty)")
     cutoff = None
     if older_than is not None:
-        cutoff = datetime.now(timezone.utc) - parse_age(older_than)
+        cutoff = age_cutoff(older_than)
     elif before is not None:
         cutoff = parse_date(before)
     report = common.store().cleanup(before=cutoff, empty=empty, dry_run=dry_run)

@@ -94,7 +94,9 @@ def _export_all(output_dir: Path, *, hidden: bool, context: bool, verbose: bool)
         )
     if verbose:
         common.err(f"exported {report.exported} sessions to {output_dir}")
-    if report.failed:
-        for sid, why in report.failed:
-            common.err(f"could not export {sid}: {why}")
+    for sid, why in report.failed:
+        common.err(f"could not export {sid}: {why}")
+    # Unreadable data is exit 1 (README), also when the listing skipped it:
+    # the others are written first.
+    if report.failed or listing.skipped:
         raise typer.Exit(1)

@@ -54,7 +54,9 @@ def list_cmd(
     )
     common.warn_skipped(listing.skipped, verbose)
     if fmt is OutputFormat.table and common.stdout_is_terminal():
-        if listing.sessions:
-            emit_rows(listing.sessions, fmt, sys.stdout.write, common.console())
+        from ...render.tables import write_table
+
+        write_table(listing.sessions, common.terminal_width(), sys.stdout.write,
+                    color=common.color_on())
         return
     emit_rows(listing.sessions, fmt, sys.stdout.write)

@@ -19,21 +19,21 @@ app = common.command_app()
     "sessionctl resume --command 'ggcode --resume {id}'"))
 def resume(
     session_id: Annotated[str | None, typer.Argument(
-        metavar="[ID]", help="Session (default: the newest of this workspace).",
+        metavar="[ID]",
+        help="Session (default: the newest of this workspace or the nearest above it).",
         autocompletion=common.complete_ids)] = None,
     command: Annotated[str | None, typer.Option(
         "--command", metavar="TEMPLATE", envvar="SESSIONCTL_RESUME_COMMAND",
         help="Agent command; {id}, {workspace}, {file} are replaced. "
              "Default: ggcode --resume {id}.")] = None,
-    print_only: Annotated[bool, typer.Option("--print", help="Print the command instead.")] = False,
+    print_only: Annotated[bool, typer.Option(
+        "--print", help="Print cd WORKSPACE && COMMAND instead.")] = False,
     context: Annotated[bool, typer.Option(
         "--context", help="Print the resume context as JSON.")] = False,
     force: Annotated[bool, typer.Option(
         "--force", help="Resume even if an agent holds it.")] = False,
 ) -> None:
     """Hand a session back to the agent, in the session's workspace."""
-    import shlex
-
     from ... import launch
 
     store = common.store()
@@ -57,7 +57,7 @@ def resume(
     argv = launch.resume_argv(command or launch.DEFAULT_COMMAND, session_id=sid,
                               workspace=ses.workspace, file=file)
     if print_only:
-        sys.stdout.write(shlex.join(argv) + "\n")
+        sys.stdout.write(launch.shell_line(argv, ses.workspace) + "\n")
         return
     holder = store.in_use(sid)
     if holder is not None and not force:
