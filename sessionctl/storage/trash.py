@@ -42,7 +42,7 @@ from ..ids import is_valid_id, validate_id
 from ..index import FileKey, SummaryCache
 from ..store import EMPTY_GRACE, CleanupReport
 from ..times import format_ns, from_datetime, now_ns
-from .audit import AUDIT_NAME, STATE_DIR, AuditLog, make_record
+from .audit import AUDIT_NAME, STATE_DIR, AuditLog, AuditRecord, make_record
 from .labels import Labels
 
 if TYPE_CHECKING:
@@ -320,22 +320,17 @@ def trashed(store: JSONLStore) -> TrashListing:
         return out
     if not copies:
         return out
-    read = AuditLog(store.dir).read(actions=("trash",), ids=copies)
+    read = AuditLog(store.dir).read(actions=("trash", "restore", "purge"), ids=copies)
     if read.problem:
         out.problems.append(read.problem)
-    records: dict[str, list[Any]] = {}
-    for rec in reversed(read.records):  # oldest first
-        records.setdefault(rec.id, []).append(rec)
+    history: dict[str, list[AuditRecord]] = {}
+    for r in reversed(read.records):  # oldest first
+        history.setdefault(r.id, []).append(r)
     for sid, cs in copies.items():
-        cs.sort()
-        recs = records.get(sid, [])
-        j = 0
-        for ctime, name, size, ino in cs:
-            while j < len(recs) and recs[j].time_ns < ctime - _SLACK_NS:
-                j += 1
-            if j < len(recs):
-                rec = recs[j]
-                j += 1
+        cs.sort()  # in order of trashing (a rename sets the ctime)
+        for (ctime, name, size, ino), rec in zip(cs, _match(history.get(sid, []), cs),
+                                                  strict=True):
+            if rec is not None:
                 title = rec.title or _title_of(tdir / name)
                 out.entries.append(TrashEntry(sid, name, title, (rec.time_ns, rec.time),
                                               rec.by or None, size, ino))
@@ -343,6 +338,38 @@ def trashed(store: JSONLStore) -> TrashListing:
                 out.entries.append(TrashEntry(sid, name, _title_of(tdir / name),
                                               (ctime, format_ns(ctime)), None, size, ino))
     out.entries.sort(key=lambda e: (e.deleted_at[0], e.id, e.file), reverse=True)
+    return out
+
+
+def _match(
+    history: list[AuditRecord], copies: list[tuple[int, str, int, int]]
+) -> list[AuditRecord | None]:
+    """The ``trash`` record of each copy (``copies`` in order of trashing).
+
+    The log is replayed: ``trash`` adds a copy, ``restore`` takes the newest,
+    ``purge`` the oldest of that size. When as many records remain as there
+    are copies, they map in order. Otherwise (records lost, files moved by
+    hand) each copy takes the first unused record written after its rename.
+    """
+    live: list[AuditRecord] = []
+    for rec in history:
+        if rec.action == "trash":
+            live.append(rec)
+        elif rec.action == "restore" and live:
+            live.pop()
+        elif rec.action == "purge" and live:
+            k = next((i for i, r in enumerate(live) if r.bytes == rec.bytes), 0)
+            del live[k]
+    if len(live) == len(copies):
+        return list(live)
+    trashes = [r for r in history if r.action == "trash"]
+    out: list[AuditRecord | None] = []
+    j = 0
+    for ctime, *_rest in copies:
+        while j < len(trashes) and trashes[j].time_ns < ctime - _SLACK_NS:
+            j += 1
+        out.append(trashes[j] if j < len(trashes) else None)
+        j += 1
     return out
 
 
