@@ -550,6 +550,14 @@ def cleanup(
     if candidates:
         _cleanup_batch(store, report, candidates, listing.keys, cut, empty, idle,
                        purge_now=purge_now, by=by)
+    else:
+        # A cleanup killed after its renames left index entries of sessions
+        # now in the trash: this one finishes that job.
+        from ..index import read_index
+
+        stale = set(read_index(store.dir) or ()) - set(listing.keys)
+        if stale:
+            report.warnings += _index_update(store, remove=sorted(stale))
     if retention_cut is not None:
         pr = purge(store, before=_dt(retention_cut), by=by)
         report.purged = [e.id for e in pr.purged]
