@@ -20,12 +20,12 @@ from sessionctl.errors import (
     StoreIOError,
     UsageError,
 )
-from sessionctl.index import read_index
 from sessionctl.storage import trash as tr
 from sessionctl.storage.audit import AuditLog
+from sessionctl.storage.index import read_index
 from sessionctl.storage.labels import Labels, normalize_tag
 from sessionctl.storage.rename import rename
-from sessionctl.store import JSONLStore
+from sessionctl.storage.store import JSONLStore
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

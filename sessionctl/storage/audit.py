@@ -18,9 +18,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__, fsio, locking
+from .. import __version__
+from ..core.times import format_ns, now_ns, parse_ns
 from ..errors import StoreIOError
-from ..times import format_ns, now_ns, parse_ns
+from . import fsio, locking
 
 __all__ = [
     "ACTIONS",

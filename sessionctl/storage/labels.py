@@ -18,8 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import fsio, locking
 from ..errors import CorruptStore, StoreIOError, UsageError
+from . import fsio, locking
 from .audit import STATE_DIR
 
 __all__ = [

@@ -15,14 +15,14 @@ import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from .. import fsio, locking
+from ..core.ids import validate_id
+from ..core.records import dumps_line, meta_record
 from ..errors import SessionError, SessionNotFound, StoreIOError, UsageError
-from ..ids import validate_id
-from ..records import dumps_line, meta_record
+from . import fsio, locking
 from .audit import AuditLog, make_record
 
 if TYPE_CHECKING:
-    from ..store import JSONLStore
+    from .store import JSONLStore
 
 __all__ = ["MAX_TITLE", "RenameReport", "check_title", "rename"]
 

@@ -28,7 +28,8 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from .. import fsio, locking
+from ..core.ids import is_valid_id, validate_id
+from ..core.times import format_ns, from_datetime, now_ns
 from ..errors import (
     CorruptStore,
     SessionError,
@@ -38,16 +39,15 @@ from ..errors import (
     SessionPinned,
     StoreIOError,
 )
-from ..ids import is_valid_id, validate_id
-from ..index import FileKey, SummaryCache
-from ..store import EMPTY_GRACE, CleanupReport
-from ..times import format_ns, from_datetime, now_ns
+from . import fsio, locking
 from .audit import AUDIT_NAME, STATE_DIR, AuditLog, AuditRecord, make_record
+from .index import FileKey, SummaryCache
 from .labels import Labels
+from .store import EMPTY_GRACE, CleanupReport
 
 if TYPE_CHECKING:
-    from ..records import Summary
-    from ..store import JSONLStore
+    from ..core.records import Summary
+    from .store import JSONLStore
 
 __all__ = [
     "TRASH_DIR",
@@ -374,7 +374,7 @@ def _match(
 
 
 def _summary_of(path: Path) -> Summary | None:
-    from ..scan import summarize
+    from ..core.scan import summarize
 
     try:
         with fsio.open_regular(path) as f:
@@ -553,7 +553,7 @@ def cleanup(
     else:
         # A cleanup killed after its renames left index entries of sessions
         # now in the trash: this one finishes that job.
-        from ..index import read_index
+        from .index import read_index
 
         stale = set(read_index(store.dir) or ()) - set(listing.keys)
         if stale:
@@ -567,7 +567,7 @@ def cleanup(
 
 
 def _dt(ns: int) -> datetime:
-    from ..times import to_datetime
+    from ..core.times import to_datetime
 
     return to_datetime(ns)
 
@@ -577,7 +577,7 @@ def _cleanup_batch(
     keys: dict[str, FileKey], cut: int | None, empty: bool, idle: int, *,
     purge_now: bool, by: str,
 ) -> None:
-    from ..index import read_index
+    from .index import read_index
 
     tdir = os.fspath(_prepare(store.dir)) if not purge_now else ""
     index = read_index(store.dir)
