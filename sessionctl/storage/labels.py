@@ -10,23 +10,29 @@ write refuses (exit 1) rather than overwrite labels it could not read.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import stat
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..errors import CorruptStore, StoreIOError, UsageError
+from ..errors import CorruptStore, SessionError, StoreIOError, UsageError
 from . import fsio, locking
 from .audit import STATE_DIR
 
+if TYPE_CHECKING:
+    from .store import JSONLStore
+
 __all__ = [
     "LABELS_NAME",
+    "LABEL_ACTIONS",
     "Label",
     "Labels",
     "LabelsRead",
+    "change",
     "normalize_tag",
     "normalize_tags",
 ]
@@ -240,3 +246,52 @@ def _empty(entry: JSON) -> bool:
         return False  # not ours to judge: kept as found
     return not entry.get("tags") and entry.get("pinned") is not True and set(entry) <= {
         "tags", "pinned"}
+
+
+#: Audit action -> what it does to the labels of the named sessions.
+LABEL_ACTIONS = ("tag", "untag", "pin", "unpin")
+
+
+def change(
+    store: JSONLStore, action: str, session_ids: Sequence[str], tags: Sequence[str] = (), *,
+    by: str = "library",
+) -> list[str]:
+    """``tag``/``untag`` (``tags`` normalised here) or ``pin``/``unpin`` the
+    sessions ``session_ids`` (full ids of the store), then record one audit
+    record per session. Returns warnings (the audit log could not be written)."""
+    from .audit import AuditLog, make_record
+
+    if action not in LABEL_ACTIONS:
+        raise ValueError(f"unknown label action {action!r}")
+    norm = normalize_tags(tags) if action in ("tag", "untag") else []
+    if action in ("tag", "untag") and not norm:
+        raise UsageError("name at least one tag")
+    ids = list(dict.fromkeys(session_ids))
+    labels = Labels(store.dir)
+    if action == "tag":
+        labels.tag(ids, norm)
+    elif action == "untag":
+        labels.untag(ids, norm)
+    else:
+        labels.pin(ids, pinned=action == "pin")
+    infos: dict[str, Any] = {}
+    with contextlib.suppress(SessionError):  # titles are a courtesy of the record
+        infos = {i.id: i for i in store.listing(include_hidden=True, write_index=False).sessions}
+    records = []
+    for sid in ids:
+        info = infos.get(sid)
+        extra: dict[str, JSON] = {"tags": norm} if norm else {}
+        records.append(make_record(action, sid, title=info.title if info else "",
+                                   size=_size(store.dir / f"{sid}.jsonl"), by=by, **extra))
+    try:
+        AuditLog(store.dir).append(records)
+    except SessionError as err:
+        return [f"audit log not written: {err}"]
+    return []
+
+
+def _size(path: Path) -> int | None:
+    try:
+        return os.stat(path).st_size
+    except OSError:
+        return None

@@ -19,6 +19,7 @@ rewrite or delete any top-level ``*.jsonl`` (§8.0).
 
 from __future__ import annotations
 
+import contextlib
 import os
 import stat
 import time
@@ -57,7 +58,9 @@ __all__ = [
     "TrashEntry",
     "TrashListing",
     "TrashReport",
+    "check_pins",
     "cleanup",
+    "delete_for_good",
     "purge",
     "restore",
     "trash",
@@ -254,13 +257,7 @@ def trash(
         if not os.path.lexists(f"{base}/{sid}.jsonl"):
             raise SessionNotFound(sid)
     if not force:
-        labels = Labels(store.dir).read()
-        if labels.problem:
-            raise CorruptStore(f"cannot tell which sessions are pinned: {labels.problem} "
-                               "(use --force to go ahead)")
-        for sid in sids:
-            if labels.get(sid).pinned:
-                raise SessionPinned(sid)
+        check_pins(store, sids)
     tdir = _prepare(store.dir)
     titles = _titles(store)
     dkey = locking.dir_key(store.dir)
@@ -284,6 +281,39 @@ def trash(
         for h in handles:
             h.release()
         report.warnings += _audit(store.dir, records)
+    return report
+
+
+def check_pins(store: JSONLStore, session_ids: Sequence[str]) -> None:
+    """:class:`SessionPinned` for the first pinned id; :class:`CorruptStore`
+    when ``labels.json`` is damaged (which sessions are pinned is unknown)."""
+    labels = Labels(store.dir).read()
+    if labels.problem:
+        raise CorruptStore(f"cannot tell which sessions are pinned: {labels.problem} "
+                           "(use --force to go ahead)")
+    for sid in session_ids:
+        if labels.get(sid).pinned:
+            raise SessionPinned(sid)
+
+
+def delete_for_good(
+    store: JSONLStore, session_ids: Iterable[str], *, force: bool = False, by: str = "library",
+) -> TrashReport:
+    """The seed's permanent delete (all or nothing), with pins refused unless
+    ``force`` and a ``purge`` audit record per session."""
+    sids = list(dict.fromkeys(validate_id(s) for s in session_ids))
+    if not force:
+        check_pins(store, sids)
+    titles = _titles(store)
+    sizes = {}
+    for sid in sids:
+        with contextlib.suppress(OSError):
+            sizes[sid] = os.lstat(store.dir / f"{sid}.jsonl").st_size
+    store.delete_many(sids)
+    report = TrashReport(trashed=sids)
+    report.warnings += _audit(store.dir, [
+        make_record("purge", sid, title=titles.get(sid, ""), size=sizes.get(sid), by=by)
+        for sid in sids])
     return report
 
 
