@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import TYPE_CHECKING, Any
 
@@ -32,10 +32,31 @@ class OutputFormat(str, Enum):
 _BATCH = 256  # rows per write for --json
 
 
+#: Labels by session id: (tags, pinned) -- plain data from the store's labels.
+Labels = Mapping[str, tuple[tuple[str, ...], bool]]
+_NO_LABEL: tuple[tuple[str, ...], bool] = ((), False)
+
+
+def _labelled(infos: Iterable[SessionInfo], labels: Labels) -> Iterable[dict[str, Any]]:
+    """JSON rows with ``tags`` and ``pinned`` added (SPEC §8.2)."""
+    get = labels.get
+    for info in infos:
+        row = info.to_dict()
+        tags, pinned = get(info.id, _NO_LABEL)
+        row["tags"] = list(tags)
+        row["pinned"] = pinned
+        yield row
+
+
 def emit_rows(
-    infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write, console: Console | None = None
+    infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write, console: Console | None = None,
+    labels: Labels | None = None,
 ) -> None:
-    """Print ``list`` rows in ``fmt``, streaming row by row."""
+    """Print ``list`` rows in ``fmt``, streaming row by row; with ``labels``,
+    JSON rows gain ``tags`` and ``pinned`` and the table shows them."""
+    if labels is not None and fmt in (OutputFormat.json, OutputFormat.jsonl):
+        _emit_dicts(_labelled(infos, labels), fmt, write)
+        return
     if fmt is OutputFormat.ids:
         for info in infos:
             write(info.id + "\n")
@@ -61,12 +82,32 @@ def emit_rows(
             sep = ""
         write("[]\n" if sep == "[\n  " else "\n]\n")
     elif console is not None:
-        console.print(list_table(list(infos), console.width))
+        console.print(list_table(list(infos), console.width, labels))
     else:
         for info in infos:
             title = clean_line(info.title)
             write(f"{info.id}\t{info.updated[1]}\t{info.msg_count}\t"
                   f"{clean_line(info.workspace)}\t{title}\n")
+
+
+def _emit_dicts(rows: Iterable[dict[str, Any]], fmt: OutputFormat, write: Write) -> None:
+    """``--json``/``--jsonl`` of ready-made rows (batched as in emit_rows)."""
+    dumps = orjson.dumps
+    if fmt is OutputFormat.jsonl:
+        for row in rows:
+            write(dumps(row).decode() + "\n")
+        return
+    sep = "[\n  "
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _BATCH:
+            write(sep + _row_lines(dumps(batch)))
+            sep, batch = ",\n  ", []
+    if batch:
+        write(sep + _row_lines(dumps(batch)))
+        sep = ""
+    write("[]\n" if sep == "[\n  " else "\n]\n")
 
 
 def _row_lines(array: bytes) -> str:

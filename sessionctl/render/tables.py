@@ -4,6 +4,7 @@ kept readable, paths cut from the left."""
 from __future__ import annotations
 
 import time
+from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from ..core.session import SessionInfo
@@ -75,9 +76,17 @@ def _table_widths(
     return max(rest - ws, 1), ws, model
 
 
-def list_table(infos: list[SessionInfo], width: int = 100) -> RenderableType:
+#: Before the title of a pinned session in the ``list`` table.
+PIN_MARK = "📌 "
+
+
+def list_table(
+    infos: list[SessionInfo], width: int = 100,
+    labels: Mapping[str, tuple[tuple[str, ...], bool]] | None = None,
+) -> RenderableType:
     """The terminal view of ``list``: one line per session at any ``width``
-    (long titles and models end with ``…``, paths lose their start)."""
+    (long titles and models end with ``…``, paths lose their start); with
+    ``labels``, a pin mark before the title and the tags after it."""
     from rich.cells import cell_len
     from rich.table import Table
     from rich.text import Text
@@ -88,6 +97,11 @@ def list_table(infos: list[SessionInfo], width: int = 100) -> RenderableType:
         title = Text(clean_line(info.title) or "Untitled session")
         if info.hidden:
             title = Text.assemble(("(empty) ", "dim italic"), title)
+        tags, pinned = labels.get(info.id, ((), False)) if labels else ((), False)
+        if pinned:
+            title = Text.assemble((PIN_MARK, "bold"), title)
+        if tags:
+            title = Text.assemble(title, (" " + " ".join(f"#{t}" for t in tags), "green"))
         rows.append((short_id(info.id), relative_time(info.updated[0], now), title,
                      shorten_path(clean_line(info.workspace)), clean_line(info.model),
                      str(info.msg_count), info.hidden))
