@@ -67,9 +67,8 @@ def cleanup(
     elif dry_run:
         sys.stdout.write("".join(f"{sid}\n" for sid in report.removed))
     if verbose:
-        done = "removed" if purge else "moved to the trash:"
         for sid in report.removed:
-            common.err(f"{'would remove' if dry_run else done} {sid}")
+            common.err(f"{'would remove' if dry_run else 'removed'} {sid}")
         for sid, why in report.skipped:
             common.err(f"skipped {sid}: {why}")
         for sid in report.purged:

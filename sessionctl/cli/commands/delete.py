@@ -46,4 +46,4 @@ def delete(
         common.err(f"warning: {line}")
     if verbose:
         for sid in report.trashed:
-            common.err(f"{'deleted' if purge else 'moved to the trash:'} {sid}")
+            common.err(f"deleted {sid}")
