@@ -70,7 +70,9 @@ def _cli_model() -> tuple[Cmd, dict[str, Cmd]]:
                     out.value_options.update(names)
                 if p.name == "help":
                     out.help_options.update(names)
-            elif p.param_type_name == "argument" and p._custom_shell_complete is not None:
+            elif (p.param_type_name == "argument" and p._custom_shell_complete is not None
+                  # tag's TAG... completes tags, restore's ID... the trash's ids
+                  and p.name not in ("tags", "trashed_ids")):
                 out.ids = "many" if p.nargs == -1 else str(p.nargs)
         return out
 
@@ -140,7 +142,8 @@ def _zsh_specs(block: str, arrays: dict[str, str]) -> Cmd:
         block = block.replace(f"${name}", body)
     block = re.sub(r"'\([^)]*\)", "'", block)  # exclusion lists: not declarations
     out = Cmd()
-    for name, value in re.findall(r"(?<=[{,'])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
+    # ``'*--tag=[`` is an option that may be repeated
+    for name, value in re.findall(r"(?<=[{,'*])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
         out.options.add(name)
         if value:
             out.value_options.add(name)

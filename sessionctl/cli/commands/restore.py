@@ -30,7 +30,7 @@ app = common.command_app()
 
 @app.command("restore", epilog="Example: sessionctl restore 0626a978 1f2e3d4c")
 def restore(
-    session_ids: Annotated[list[str], typer.Argument(
+    trashed_ids: Annotated[list[str], typer.Argument(
         metavar="ID...", help="Ids (or unique prefixes) of sessions in the trash.",
         autocompletion=_complete_trashed)],
     verbose: VerboseOpt = False,
@@ -44,7 +44,7 @@ def restore(
     store = common.store()
     in_trash = sorted({e.id for e in trash.trashed(store).entries})
     resolved = []
-    for arg in session_ids:
+    for arg in trashed_ids:
         try:
             resolved.append(resolve(arg, in_trash))
         except SessionNotFound:
