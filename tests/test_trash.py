@@ -396,3 +396,23 @@ def test_rename_refusals(store: JSONLStore, lock_holder: Any) -> None:
     assert (d / "a1.jsonl").read_bytes() == data
     with pytest.raises(SessionNotFound):
         rename(store, "nope", "x")
+
+
+def test_restore_rechecks_under_the_locks(store: JSONLStore, monkeypatch: Any) -> None:
+    """A session created in the store after restore's first check (an agent
+    starting it anew) is never overwritten: checked again under the locks."""
+    d = store.dir
+    make(d, "a1")
+    tr.trash(store, ["a1"])
+    real = tr._summary_of
+
+    def racing(path: Path) -> Any:
+        out = real(path)
+        (d / "a1.jsonl").write_bytes(b"agent's new file\n")
+        return out
+
+    monkeypatch.setattr(tr, "_summary_of", racing)
+    with pytest.raises(SessionExists):
+        tr.restore(store, ["a1"])
+    assert (d / "a1.jsonl").read_bytes() == b"agent's new file\n"
+    assert len(os.listdir(d / ".trash")) == 1
