@@ -935,15 +935,16 @@ def test_cleanup_skips_held_sessions(st: Store, lock_holder: LockHolder) -> None
 
 def test_cleanup_removal_failure_exit_1(st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
     from sessionctl import StoreIOError
+    from sessionctl.storage import removal
 
-    real = JSONLStore._unlink_locked
+    real = removal._unlink_locked
 
-    def failing(self: JSONLStore, sid: str, st: os.stat_result, path: str | Path) -> None:
+    def failing(sid: str, st: os.stat_result, path: str | Path) -> None:
         if sid == HIDDEN:
             raise StoreIOError(f"cannot remove session {sid}: Read-only file system")
-        real(self, sid, st, path)
+        real(sid, st, path)
 
-    monkeypatch.setattr(JSONLStore, "_unlink_locked", failing)
+    monkeypatch.setattr(removal, "_unlink_locked", failing)
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--purge", code=1)
     assert r.stdout == ""
     assert lines(r.stderr) == [

@@ -11,6 +11,7 @@ from typing import Any
 
 import pytest
 
+from sessionctl import JSONLStore
 from sessionctl.errors import (
     CorruptStore,
     SessionExists,
@@ -25,7 +26,6 @@ from sessionctl.storage.audit import AuditLog
 from sessionctl.storage.index import read_index
 from sessionctl.storage.labels import Labels, normalize_tag
 from sessionctl.storage.rename import rename
-from sessionctl.storage.store import JSONLStore
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

@@ -12,7 +12,6 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-
 from cli_helpers import invoke, no_fsync, run, sid, write_session
 
 pytestmark = pytest.mark.usefixtures("no_fsync")

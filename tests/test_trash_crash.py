@@ -19,9 +19,9 @@ import time
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
+from sessionctl import JSONLStore
 from sessionctl.storage import trash as tr
 from sessionctl.storage.index import read_index
-from sessionctl.storage.store import JSONLStore
 
 ROUNDS = int(os.environ.get("SESSIONCTL_KILL_ROUNDS", "3"))
 N = 300
@@ -29,7 +29,7 @@ N = 300
 _CHILD = r"""
 import sys
 from datetime import datetime, timedelta, timezone
-from sessionctl.storage.store import JSONLStore
+from sessionctl import JSONLStore
 from sessionctl.storage import trash
 store = JSONLStore(sys.argv[1])
 sys.stdout.write("start\n")

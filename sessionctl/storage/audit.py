@@ -22,6 +22,7 @@ from .. import __version__
 from ..core.times import format_ns, now_ns, parse_ns
 from ..errors import StoreIOError
 from . import fsio, locking
+from .layout import STATE_DIR
 
 __all__ = [
     "ACTIONS",
@@ -34,8 +35,6 @@ __all__ = [
 ]
 
 JSON = Any
-#: sessionctl's own directory inside the store (SPEC §8.0).
-STATE_DIR = ".sessionctl"
 AUDIT_NAME = "audit.jsonl"
 ACTIONS = ("trash", "purge", "restore", "rename", "tag", "untag", "pin", "unpin")
 #: How long a writer waits for ``audit.jsonl.flock``.

@@ -24,7 +24,7 @@ from . import fsio, locking
 from .audit import STATE_DIR
 
 if TYPE_CHECKING:
-    from .store import JSONLStore
+    from .store import FileStore as JSONLStore
 
 __all__ = [
     "LABELS_NAME",
@@ -276,7 +276,7 @@ def change(
         labels.pin(ids, pinned=action == "pin")
     infos: dict[str, Any] = {}
     with contextlib.suppress(SessionError):  # titles are a courtesy of the record
-        infos = {i.id: i for i in store.listing(include_hidden=True, write_index=False).sessions}
+        infos = {i.id: i for i in store.listing(include_hidden=True).sessions}
     records = []
     for sid in ids:
         info = infos.get(sid)

@@ -22,7 +22,7 @@ from . import fsio, locking
 from .audit import AuditLog, make_record
 
 if TYPE_CHECKING:
-    from .store import JSONLStore
+    from .store import FileStore as JSONLStore
 
 __all__ = ["MAX_TITLE", "RenameReport", "check_title", "rename"]
 
@@ -79,7 +79,9 @@ def rename(store: JSONLStore, session_id: str, title: str, *, by: str = "library
         except OSError as err:
             raise StoreIOError.wrap(f"rename session {sid}", err) from err
         try:
-            store._update_index(refresh=[sid])
+            from .removal import Remover
+
+            Remover(store.lister).update_index(refresh=[sid])
         except SessionError as err:
             report.warnings.append(f"index.json not updated ({err}); list and the agent "
                                    "correct it")

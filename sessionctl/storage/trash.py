@@ -42,13 +42,13 @@ from ..errors import (
 )
 from . import fsio, locking
 from .audit import AUDIT_NAME, STATE_DIR, AuditLog, AuditRecord, make_record
-from .index import FileKey, SummaryCache
 from .labels import Labels
-from .store import EMPTY_GRACE, CleanupReport
+from .layout import TRASH_DIR
+from .removal import EMPTY_GRACE, CleanupReport
 
 if TYPE_CHECKING:
     from ..core.records import Summary
-    from .store import JSONLStore
+    from .store import FileStore as JSONLStore
 
 __all__ = [
     "TRASH_DIR",
@@ -68,7 +68,6 @@ __all__ = [
 ]
 
 JSON = Any
-TRASH_DIR = ".trash"
 LOCK_TIMEOUT = 30.0
 _REMOVERS = 8
 #: An audit record is written after its rename; allow for a coarse ctime.
@@ -129,7 +128,6 @@ class TrashCleanupReport(CleanupReport):
     are trash entries past the retention that were removed for good."""
 
     purged: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
 
     def to_dict(self) -> dict[str, JSON]:
         d = super().to_dict()
@@ -222,7 +220,7 @@ def _index_update(store: JSONLStore, *, remove: Sequence[str] = (),
     if not remove and not refresh:
         return []
     try:
-        store._update_index(remove=remove, refresh=refresh)
+        _remover(store).update_index(remove=remove, refresh=refresh)
     except SessionError as err:
         return [f"index.json not updated ({err}); list and the agent correct it"]
     return []
@@ -238,7 +236,7 @@ def _audit(store_dir: Path, records: list[dict[str, JSON]]) -> list[str]:
 
 def _titles(store: JSONLStore) -> dict[str, str]:
     try:
-        listing = store.listing(include_hidden=True, write_index=False)
+        listing = store.listing(include_hidden=True)
     except SessionError:
         return {}
     return {i.id: i.title for i in listing.sessions}
@@ -309,8 +307,8 @@ def delete_for_good(
     for sid in sids:
         with contextlib.suppress(OSError):
             sizes[sid] = os.lstat(store.dir / f"{sid}.jsonl").st_size
-    store.delete_many(sids)
     report = TrashReport(trashed=sids)
+    report.warnings += store.delete_many(sids)
     report.warnings += _audit(store.dir, [
         make_record("purge", sid, title=titles.get(sid, ""), size=sizes.get(sid), by=by)
         for sid in sids])
@@ -554,7 +552,7 @@ def cleanup(
     labels = Labels(store.dir).read()
     if labels.problem:
         raise CorruptStore(f"cannot tell which sessions are pinned: {labels.problem}")
-    listing = store.listing(include_hidden=True, write_index=False)
+    listing = store.listing(include_hidden=True)
     report.unreadable = listing.skipped
     cut = from_datetime(before) if before is not None else None
     now = now_ns()
@@ -604,26 +602,20 @@ def _dt(ns: int) -> datetime:
 
 def _cleanup_batch(
     store: JSONLStore, report: TrashCleanupReport, candidates: list[Any],
-    keys: dict[str, FileKey], cut: int | None, empty: bool, idle: int, *,
+    keys: dict[str, Any], cut: int | None, empty: bool, idle: int, *,
     purge_now: bool, by: str,
 ) -> None:
-    from .index import read_index
-
     tdir = os.fspath(_prepare(store.dir)) if not purge_now else ""
-    index = read_index(store.dir)
-    cache = SummaryCache(store._cache_dir, store._real)
+    still_due = _due(store, cut, empty, idle, keys)
     dkey = locking.dir_key(store.dir)
     base = os.fspath(store.dir)
     titles = {i.id: i.title for i in candidates}
     held: list[locking.SessionLockHandle] = []
 
     def due(sid: str) -> Callable[[os.stat_result], bool]:
-        def check(st: os.stat_result) -> bool:
-            # Re-checked under the session's locks: an agent may have
-            # appended since the listing; a session touched since never goes.
-            return store._still_due(sid, FileKey.of(st), keys.get(sid), cut, empty, idle,
-                                    index, cache)
-        return check
+        # Re-checked under the session's locks: an agent may have appended
+        # since the listing; a session touched since never goes.
+        return lambda st: bool(still_due(sid, st))
 
     def remove(sid: str) -> tuple[str, str, int]:
         try:
@@ -646,7 +638,7 @@ def _cleanup_batch(
                         return "skipped", "updated while cleaning up", 0
                     if not due(sid)(st):
                         return "skipped", "updated while cleaning up", 0
-                    store._unlink_locked(sid, st, path)
+                    _unlink_locked(sid, st, path)
                     outcome, reason, size = "moved", "", st.st_size
             else:
                 outcome, reason, size = _move_out(sid, base, tdir, dkey, due(sid))
@@ -685,7 +677,7 @@ def _cleanup_batch(
                 report.skipped.append((sid, reason))
             else:
                 report.failed.append((sid, reason))
-        cache.flush(store._real)
+        _flush(store, still_due)
         if report.removed:
             report.warnings += _sync(store.dir, *([] if purge_now else [Path(tdir)]))
             report.warnings += _index_update(store, remove=report.removed)
@@ -693,3 +685,28 @@ def _cleanup_batch(
         for h in held:
             h.release()
     report.warnings += _audit(store.dir, records)
+
+
+# -- the store's internals this module uses (one place, for the reshape) ------
+def _remover(store: JSONLStore) -> Any:
+    from .removal import Remover
+
+    return Remover(store.lister)
+
+
+def _due(store: JSONLStore, cut: int | None, empty: bool, idle: int,
+         keys: dict[str, Any]) -> Any:
+    """cleanup's re-check of a candidate under its locks (removal's own)."""
+    from .removal import _Due
+
+    return _Due(store.lister, cut, empty, idle, keys)
+
+
+def _flush(store: JSONLStore, due: Any) -> None:
+    due.cache.flush(store.lister.real)
+
+
+def _unlink_locked(sid: str, st: os.stat_result, path: str) -> None:
+    from .removal import _unlink_locked as unlink
+
+    unlink(sid, st, path)

@@ -14,12 +14,12 @@ def _complete_trashed(ctx: typer.Context, incomplete: str) -> list[str]:
     """Ids in the trash, for shell completion."""
     from ...core.paths import default_dir
     from ...errors import SessionError
-    from ...storage.store import JSONLStore
+    from ...storage.store import FileStore
     from ...storage.trash import trashed
 
     directory = ctx.find_root().params.get("directory") or common.State.dir or default_dir()
     try:
-        entries = trashed(JSONLStore(directory, create=False)).entries
+        entries = trashed(FileStore(directory, create=False)).entries
     except (SessionError, OSError):
         return []
     return sorted({e.id for e in entries if e.id.startswith(incomplete)})
