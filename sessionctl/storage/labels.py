@@ -17,7 +17,7 @@ import stat
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import CorruptStore, SessionError, StoreIOError, UsageError
 from . import fsio, locking
@@ -60,9 +60,8 @@ def normalize_tags(tags: Iterable[str]) -> list[str]:
     return list(dict.fromkeys(normalize_tag(t) for t in tags))
 
 
-@dataclass(frozen=True)
-class Label:
-    """One session's labels."""
+class Label(NamedTuple):
+    """One session's labels (a tuple: list reads one per labelled session)."""
 
     tags: tuple[str, ...] = ()
     pinned: bool = False
@@ -221,10 +220,15 @@ class Labels:
 def _label(entry: JSON) -> Label | None:
     if not isinstance(entry, dict):
         return None
-    tags = entry.get("tags", [])
+    tags = entry.get("tags", ())
     if not isinstance(tags, list):
         return None
-    good = tuple(t.lower() for t in tags if isinstance(t, str) and _TAG.fullmatch(t.lower()))
+    # Tags were checked when written; a hand-edited file may hold others:
+    # lower-cased, and left out unless they are valid tags.
+    good = tuple(t for t in tags if isinstance(t, str) and _TAG.fullmatch(t))
+    if len(good) != len(tags):
+        good = tuple(t.lower() for t in tags
+                     if isinstance(t, str) and _TAG.fullmatch(t.lower()))
     return Label(good, entry.get("pinned") is True)
 
 

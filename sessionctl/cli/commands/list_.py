@@ -59,7 +59,7 @@ def list_cmd(
     read = Labels(store.dir).read()
     if read.problem:
         common.err(f"warning: {read.problem}")
-    labels = {sid: (lb.tags, lb.pinned) for sid, lb in read.sessions.items()}
+    labels = read.sessions  # id -> Label, a (tags, pinned) tuple
     listing = store.query(
         include_hidden=show_all, workspace=ws, model=model, vendor=vendor,
         since=lo, until=hi, limit=None if (wanted or pinned) else limit,
