@@ -416,3 +416,24 @@ def test_restore_rechecks_under_the_locks(store: JSONLStore, monkeypatch: Any) -
         tr.restore(store, ["a1"])
     assert (d / "a1.jsonl").read_bytes() == b"agent's new file\n"
     assert len(os.listdir(d / ".trash")) == 1
+
+
+def test_library_api_on_the_store(store: JSONLStore) -> None:
+    """JSONLStore: cleanup moves to the trash by default; the seed's
+    cleanup_older_than and delete stay permanent; every act is audited
+    with by="library"."""
+    d = store.dir
+    for sid in ("a1", "b2", "c3", "d4"):
+        make(d, sid)
+    store.pin(["d4"])
+    rep = store.cleanup(before=FUTURE)
+    assert sorted(rep.removed) == ["a1", "b2", "c3"] and ("d4", "pinned") in rep.skipped
+    assert sorted(e.id for e in store.trashed()) == ["a1", "b2", "c3"]
+    assert [e.id for e in store.restore(["a1"]).restored] == ["a1"]
+    store.rename("a1", "renamed")
+    store.tag("a1", ["x"])
+    assert store.cleanup_older_than(FUTURE) == 1  # a1, for good; d4 pinned
+    assert not (d / "a1.jsonl").exists() and "a1" not in {e.id for e in store.trashed()}
+    assert {e.id for e in store.purge(["b2"]).purged} == {"b2"}
+    assert [e.id for e in store.trashed()] == ["c3"]
+    assert {r.by for r in AuditLog(d).read().records} == {"library"}
