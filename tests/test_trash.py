@@ -10,6 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as hs
 
 from sessionctl import JSONLStore
 from sessionctl.errors import (
@@ -25,7 +27,7 @@ from sessionctl.storage import trash as tr
 from sessionctl.storage.audit import AuditLog
 from sessionctl.storage.index import read_index
 from sessionctl.storage.labels import Labels, normalize_tag
-from sessionctl.storage.rename import rename
+from sessionctl.storage.rename import MAX_TITLE, check_title, rename
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 
@@ -437,3 +439,28 @@ def test_library_api_on_the_store(store: JSONLStore) -> None:
     assert {e.id for e in store.purge(["b2"]).purged} == {"b2"}
     assert [e.id for e in store.trashed()] == ["c3"]
     assert {r.by for r in AuditLog(d).read().records} == {"library"}
+
+
+# -- parsers (Hypothesis) -----------------------------------------------------------
+
+
+@given(hs.text(max_size=80))
+def test_a_tag_is_valid_or_a_usage_error(text: str) -> None:
+    try:
+        tag = normalize_tag(text)
+    except UsageError as err:
+        assert "\n" not in str(err)
+        return
+    assert tag == text.lower() and 1 <= len(tag) <= 64
+    assert set(tag) <= set("abcdefghijklmnopqrstuvwxyz0123456789_.:-")
+
+
+@given(hs.text(max_size=200))
+def test_a_title_is_accepted_or_a_usage_error(text: str) -> None:
+    try:
+        assert check_title(text) == text
+    except UsageError as err:
+        assert "\n" not in str(err)
+        return
+    assert text.strip() and len(text) <= MAX_TITLE
+    assert all(ord(c) >= 32 and not 0x7F <= ord(c) < 0xA0 for c in text)
