@@ -32,6 +32,12 @@ from datetime import datetime, timedelta, timezone
 from sessionctl import JSONLStore
 from sessionctl.storage import trash
 store = JSONLStore(sys.argv[1])
+batch = trash._cleanup_batch
+def announced(*a, **k):
+    sys.stdout.write("batch\n")  # the moves begin: the parent aims its kill here
+    sys.stdout.flush()
+    return batch(*a, **k)
+trash._cleanup_batch = announced
 sys.stdout.write("start\n")
 sys.stdout.flush()
 trash.cleanup(store, before=datetime.now(timezone.utc) + timedelta(days=1), by="cleanup")
@@ -81,7 +87,11 @@ def test_sigkill_during_cleanup_into_trash(tmp_path: Path) -> None:
                                  stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
         assert child.stdout is not None
         assert child.stdout.readline() == "start\n", child.stderr.read() if child.stderr else ""
-        time.sleep(rng.random() * 0.18)
+        if rnd % 3:  # two rounds in three aim at the moves, the third anywhere
+            assert child.stdout.readline() == "batch\n"
+            time.sleep(rng.random() * 0.08)
+        else:
+            time.sleep(rng.random() * 0.25)
         child.kill()
         child.wait(timeout=30)
         child.stdout.close()
