@@ -47,7 +47,7 @@ from .layout import TRASH_DIR
 from .removal import EMPTY_GRACE, CleanupReport
 
 if TYPE_CHECKING:
-    from ..core.records import Summary
+    from ..core.folds import Summary
     from .store import FileStore as JSONLStore
 
 __all__ = [
@@ -401,7 +401,7 @@ def _match(
 
 
 def _summary_of(path: Path) -> Summary | None:
-    from ..core.scan import summarize
+    from ..core.folds import summarize
 
     try:
         with fsio.open_regular(path) as f:
