@@ -102,6 +102,9 @@ def test_trash_moves_whole_file_and_records_it(store: JSONLStore) -> None:
     assert raw["action"] == "trash" and raw["id"] == "a1" and raw["by"] == "delete"
     assert raw["title"] == "t-a1" and raw["bytes"] == len(data) and raw["pid"] == os.getpid()
     assert len(raw["time"].split(".")[1]) == 10  # nine digits and Z
+    import sessionctl
+
+    assert raw["version"] == sessionctl.__version__
     (entry,) = tr.trashed(store).entries
     assert entry.to_dict() == {"id": "a1", "title": "t-a1", "deleted_at": raw["time"],
                                "by": "delete", "bytes": len(data), "file": "a1.jsonl"}

@@ -13,12 +13,12 @@ import getpass
 import os
 import socket
 import stat
+import sys
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from .. import __version__
 from ..core.times import format_ns, now_ns, parse_ns
 from ..errors import StoreIOError
 from . import fsio, locking
@@ -88,6 +88,13 @@ def _who() -> tuple[str, str]:
     return _ident
 
 
+def _version() -> str:
+    """sessionctl's version. Read from the loaded package (always imported
+    before its subpackages) rather than imported: the package root re-exports
+    the api layer, which storage must not import."""
+    return str(getattr(sys.modules[__name__.split(".")[0]], "__version__", ""))
+
+
 def make_record(
     action: str, sid: str, *, title: str, size: int | None, by: str,
     time_ns: int | None = None, **extra: JSON,
@@ -99,7 +106,7 @@ def make_record(
     rec: dict[str, JSON] = {
         "time": format_time(time_ns if time_ns is not None else now_ns()),
         "action": action, "id": sid, "title": title, "bytes": size, "by": by,
-        "pid": os.getpid(), "user": user, "host": host, "version": __version__,
+        "pid": os.getpid(), "user": user, "host": host, "version": _version(),
     }
     rec.update(extra)
     return rec
