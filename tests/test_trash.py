@@ -467,3 +467,13 @@ def test_a_title_is_accepted_or_a_usage_error(text: str) -> None:
         return
     assert text.strip() and len(text) <= MAX_TITLE
     assert all(ord(c) >= 32 and not 0x7F <= ord(c) < 0xA0 for c in text)
+
+
+def test_labels_go_with_every_purge(store: JSONLStore) -> None:
+    d = store.dir
+    for sid in ("a1", "b2", "c3"):
+        make(d, sid)
+    Labels(d).tag(["a1", "b2", "c3"], ["x"])
+    tr.delete_for_good(store, ["a1"])
+    tr.cleanup(store, before=FUTURE, purge_now=True)  # b2 and c3, for good
+    assert Labels(d).read().sessions == {}

@@ -347,3 +347,20 @@ def test_damaged_audit_log(st: Path, kind: str) -> None:
         invoke("--dir", st, "delete", B)
         assert [x["id"] for x in json.loads(invoke("--dir", st, "log", "--json").stdout)] == [
             B, A]
+
+
+def test_terminal_tables_render(st: Path) -> None:
+    """What `trash` and `log` print on a terminal: one row per entry."""
+    from rich.console import Console
+
+    from sessionctl.render.undo import log_table, trash_table
+
+    invoke("--dir", st, "delete", A)
+    invoke("--dir", st, "rename", B, "new\u00a0name")
+    rows = json.loads(invoke("--dir", st, "trash", "--json").stdout)
+    recs = json.loads(invoke("--dir", st, "log", "--json").stdout)
+    console = Console(width=120, record=True, color_system=None)
+    console.print(trash_table(rows))
+    console.print(log_table(recs))
+    text = console.export_text()
+    assert "alpha" in text and "delete" in text and "beta -> new" in text

@@ -308,10 +308,25 @@ def delete_for_good(
             sizes[sid] = os.lstat(store.dir / f"{sid}.jsonl").st_size
     report = TrashReport(trashed=sids)
     report.warnings += store.delete_many(sids)
+    report.warnings += _forget_labels(store, sids)
     report.warnings += _audit(store.dir, [
         make_record("purge", sid, title=titles.get(sid, ""), size=sizes.get(sid), by=by)
         for sid in sids])
     return report
+
+
+def _forget_labels(store: JSONLStore, purged: Sequence[str]) -> list[str]:
+    """Labels go with a purge (§8.2): those of ids with no copy left, in the
+    store or in the trash."""
+    left = {e.id for e in trashed(store).entries}
+    base = os.fspath(store.dir)
+    gone = [sid for sid in dict.fromkeys(purged)
+            if sid not in left and not os.path.lexists(f"{base}/{sid}.jsonl")]
+    try:
+        Labels(store.dir).forget(gone)
+    except SessionError as err:
+        return [f"labels of purged sessions kept: {err}"]
+    return []
 
 
 # -- listing -------------------------------------------------------------------
@@ -524,13 +539,7 @@ def purge(
         report.purged.append(e)
     if report.purged:
         report.warnings += _sync(tdir)
-        left = {e.id for e in trashed(store).entries}
-        gone = [sid for sid in dict.fromkeys(e.id for e in report.purged)
-                if sid not in left and not os.path.lexists(f"{base}/{sid}.jsonl")]
-        try:
-            Labels(store.dir).forget(gone)
-        except SessionError as err:
-            report.warnings.append(f"labels of purged sessions kept: {err}")
+        report.warnings += _forget_labels(store, [e.id for e in report.purged])
         report.warnings += _audit(store.dir, [
             make_record("purge", e.id, title=e.title, size=e.bytes, by=by)
             for e in report.purged])
@@ -673,6 +682,8 @@ def _cleanup_batch(
         if report.removed:
             report.warnings += _sync(store.dir, *([] if purge_now else [Path(tdir)]))
             report.warnings += _index_update(store, remove=report.removed)
+            if purge_now:
+                report.warnings += _forget_labels(store, report.removed)
     finally:
         report.warnings += _audit(store.dir, records)
 
