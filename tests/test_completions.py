@@ -685,3 +685,24 @@ def test_protocol_respects_dir(world: World) -> None:
 
 def test_protocol_active_in_cli(world: World) -> None:
     assert protocol(world, "sessionctl ", bare=True) == set(COMMANDS)
+
+
+def test_bash_completes_tags_and_trashed_ids(world: World, tmp_path: Path) -> None:
+    """tag/untag and list --tag offer the tags in use; restore offers the
+    ids in the trash (not the store's)."""
+    d = tmp_path / "labelled"
+    ids = _make_store(d, 3)
+    env = {**world.env, "SESSIONCTL_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args: str) -> None:
+        subprocess.run(["sessionctl", "--dir", str(d), *args], env=env, check=True,
+                       capture_output=True, timeout=60)
+
+    cli("tag", ids[0], "work", "alpha")
+    cli("delete", ids[2])
+    got = bash_complete([f"sessionctl --dir {d} tag {ids[1]} ",
+                         f"sessionctl --dir {d} list --tag w",
+                         f"sessionctl --dir {d} untag {ids[0]} a",
+                         f"sessionctl --dir {d} restore ",
+                         f"sessionctl --dir {d} trash "], env, world.cwd)
+    assert got == [{"alpha", "work"}, {"work"}, {"alpha"}, {ids[2]}, {"empty"}]
