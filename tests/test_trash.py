@@ -477,3 +477,21 @@ def test_labels_go_with_every_purge(store: JSONLStore) -> None:
     tr.delete_for_good(store, ["a1"])
     tr.cleanup(store, before=FUTURE, purge_now=True)  # b2 and c3, for good
     assert Labels(d).read().sessions == {}
+
+
+def test_hand_edited_labels_read_safely(store: JSONLStore) -> None:
+    """Entries of a bad shape are left out; odd tags dropped or lower-cased."""
+    path = store.dir / ".sessionctl" / "labels.json"
+    path.parent.mkdir()
+    path.write_text(json.dumps({"version": 1, "sessions": {
+        "a": {"tags": ["Work", "ok", {"x": 1}, ["l"], "bad tag"], "pinned": True},
+        "b": {"tags": "not-a-list"}, "c": [], "d": {"pinned": "yes"},
+        "e": {"tags": ["ok", "ok2"]}, "f": {"tags": ["ok"], "extra": 1}}}))
+    read = Labels(store.dir).read()
+    assert read.problem is None
+    assert read.sessions == {"a": (("work", "ok"), True), "e": (("ok", "ok2"), False),
+                             "f": (("ok",), False)}
+    Labels(store.dir).tag(["e"], ["new"])  # a write keeps what it cannot use
+    doc = json.loads(path.read_text())
+    assert doc["sessions"]["c"] == [] and doc["sessions"]["f"]["extra"] == 1
+    assert doc["sessions"]["e"]["tags"] == ["ok", "ok2", "new"]

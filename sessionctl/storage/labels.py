@@ -138,11 +138,33 @@ class Labels:
             raw = self._raw()
         except _Damaged as err:
             return LabelsRead({}, f"ignoring damaged {self.path}: {err}")
+        # list reads this for every run: one lean pass, tuples built directly.
         out: dict[str, Label] = {}
+        new, match = tuple.__new__, _TAG.fullmatch
+        valid: set[str] = set()  # tags seen and checked: a few, used many times
         for sid, entry in raw["sessions"].items():
-            lb = _label(entry)
-            if lb is not None and (lb.tags or lb.pinned):
-                out[sid] = lb
+            if type(entry) is not dict:
+                continue
+            tags = entry.get("tags") or ()
+            pinned = entry.get("pinned") is True
+            if tags:
+                if type(tags) is not list:
+                    continue
+                good = tuple(tags)
+                try:
+                    known = valid.issuperset(good)
+                except TypeError:  # an unhashable "tag"
+                    known = False
+                if not known:
+                    if all(type(t) is str and match(t) for t in good):
+                        valid.update(good)
+                    else:
+                        lb = _label(entry)  # a hand-edited file: the careful way
+                        good = lb.tags if lb is not None else ()
+            else:
+                good = ()
+            if good or pinned:
+                out[sid] = new(Label, (good, pinned))
         return LabelsRead(out)
 
     # -- writing -------------------------------------------------------------
