@@ -9,9 +9,7 @@ crash mid-append): they are skipped and counted, never fatal.
 
 from __future__ import annotations
 
-import getpass
 import os
-import socket
 import stat
 import sys
 from collections.abc import Iterable, Sequence
@@ -76,6 +74,9 @@ def _who() -> tuple[str, str]:
     """(user, host), computed once per process."""
     global _ident
     if _ident is None:
+        import getpass  # here, not at import: list imports this layer too
+        import socket
+
         try:
             user = getpass.getuser()
         except (OSError, KeyError, ImportError):

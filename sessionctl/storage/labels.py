@@ -15,13 +15,14 @@ import os
 import re
 import stat
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, NamedTuple
 
 from ..errors import CorruptStore, SessionError, StoreIOError, UsageError
-from . import fsio, locking
-from .audit import STATE_DIR
+from .layout import STATE_DIR
+
+# fsio and locking are imported where labels are written: list, which reads
+# labels on every run, needs neither.
 
 if TYPE_CHECKING:
     from .store import FileStore as JSONLStore
@@ -67,12 +68,16 @@ class Label(NamedTuple):
     pinned: bool = False
 
 
-@dataclass
 class LabelsRead:
-    """Labels by id, and one line about a damaged file (or ``None``)."""
+    """Labels by id, and one line about a damaged file (or ``None``).
+    (A plain class: list imports this module on every run.)"""
 
-    sessions: dict[str, Label] = field(default_factory=dict)
-    problem: str | None = None
+    __slots__ = ("problem", "sessions")
+
+    def __init__(self, sessions: dict[str, Label] | None = None,
+                 problem: str | None = None) -> None:
+        self.sessions: dict[str, Label] = sessions if sessions is not None else {}
+        self.problem = problem
 
     def get(self, sid: str) -> Label:
         return self.sessions.get(sid, _NONE)
@@ -173,6 +178,8 @@ class Labels:
         ``sessions`` mapping in place; entries left empty are dropped.
         Raises :class:`CorruptStore` (nothing written) when the file is damaged."""
         import orjson
+
+        from . import fsio, locking
 
         try:
             fsio.ensure_dir(self.dir)
