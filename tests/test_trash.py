@@ -495,3 +495,19 @@ def test_hand_edited_labels_read_safely(store: JSONLStore) -> None:
     doc = json.loads(path.read_text())
     assert doc["sessions"]["c"] == [] and doc["sessions"]["f"]["extra"] == 1
     assert doc["sessions"]["e"]["tags"] == ["ok", "ok2", "new"]
+
+
+def test_audit_title_as_list_shows_it(store: JSONLStore) -> None:
+    """The title recorded is list's: the meta's, else the index entry's
+    (a file without meta), else the first user text."""
+    d = store.dir
+    make(d, "m1", title="from meta")
+    make(d, "n1", meta=False, text="first words")
+    make(d, "n2", meta=False, text="other words")
+    (d / "index.json").write_text(json.dumps([{"id": "n2", "title": "from index",
+                                                "created_at": "2020-01-01T00:00:00Z",
+                                                "updated_at": "2020-01-02T00:00:00Z",
+                                                "msg_count": 1}]))
+    tr.trash(store, ["m1", "n1", "n2"])
+    titles = {r.id: r.title for r in AuditLog(d).read().records}
+    assert titles == {"m1": "from meta", "n1": "first words", "n2": "from index"}

@@ -10,7 +10,6 @@ write refuses (exit 1) rather than overwrite labels it could not read.
 
 from __future__ import annotations
 
-import contextlib
 import os
 import re
 import stat
@@ -307,14 +306,13 @@ def change(
         labels.untag(ids, norm)
     else:
         labels.pin(ids, pinned=action == "pin")
-    infos: dict[str, Any] = {}
-    with contextlib.suppress(SessionError):  # titles are a courtesy of the record
-        infos = {i.id: i for i in store.listing(include_hidden=True).sessions}
+    from .trash import _titles
+
+    titles = _titles(store, ids)
     records = []
     for sid in ids:
-        info = infos.get(sid)
         extra: dict[str, JSON] = {"tags": norm} if norm else {}
-        records.append(make_record(action, sid, title=info.title if info else "",
+        records.append(make_record(action, sid, title=titles.get(sid, ""),
                                    size=_size(store.dir / f"{sid}.jsonl"), by=by, **extra))
     try:
         AuditLog(store.dir).append(records)

@@ -233,12 +233,18 @@ def _audit(store_dir: Path, records: list[dict[str, JSON]]) -> list[str]:
     return []
 
 
-def _titles(store: JSONLStore) -> dict[str, str]:
-    try:
-        listing = store.listing(include_hidden=True)
-    except SessionError:
-        return {}
-    return {i.id: i.title for i in listing.sessions}
+def _titles(store: JSONLStore, sids: Sequence[str]) -> dict[str, str]:
+    """The titles ``list`` shows for ``sids``: from the summary cache when
+    current, else read from their files (never a listing of the whole store:
+    deleting one session of 10,000 must not read them all)."""
+    if len(sids) > 256:
+        try:
+            listing = store.listing(include_hidden=True)
+        except SessionError:
+            return {}
+        wanted = set(sids)
+        return {i.id: i.title for i in listing.sessions if i.id in wanted}
+    return _titles_of(store, sids)
 
 
 # -- trash -------------------------------------------------------------------
@@ -256,7 +262,7 @@ def trash(
     if not force:
         check_pins(store, sids)
     tdir = _prepare(store.dir)
-    titles = _titles(store)
+    titles = _titles(store, sids)
     dkey = locking.dir_key(store.dir)
     handles: list[locking.SessionLockHandle] = []
     report = TrashReport()
@@ -301,7 +307,7 @@ def delete_for_good(
     sids = list(dict.fromkeys(validate_id(s) for s in session_ids))
     if not force:
         check_pins(store, sids)
-    titles = _titles(store)
+    titles = _titles(store, sids)
     sizes = {}
     for sid in sids:
         with contextlib.suppress(OSError):
@@ -711,3 +717,26 @@ def _unlink_locked(sid: str, st: os.stat_result, path: str) -> None:
     from .removal import _unlink_locked as unlink
 
     unlink(sid, st, path)
+
+
+def _titles_of(store: JSONLStore, sids: Sequence[str]) -> dict[str, str]:
+    from .index import read_index
+    from .listing import info_of
+    from .summaries import FileKey
+
+    cache = store.lister.summary_cache()
+    index: dict[str, Any] | None = None
+    out: dict[str, str] = {}
+    for sid in sids:
+        try:
+            key = FileKey.of(os.stat(store.layout.session(sid)))
+            summary = store.lister.summarize(sid, key, cache)
+        except (OSError, SessionError):
+            continue
+        entry = None
+        if not summary.has_meta:  # the index entry names a session without meta
+            if index is None:
+                index = read_index(store.dir) or {}
+            entry = index.get(sid)
+        out[sid] = info_of(sid, key, summary, entry).title
+    return out
