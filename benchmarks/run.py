@@ -93,6 +93,25 @@ status = os.waitpid(pid, 0)[1] if pid else 0
 print(json.dumps({"first_s": first, "total_s": total, "bytes": seen,
                   "rc": os.waitstatus_to_exitcode(status) if pid else 0}))
 """
+# The floor of a cleanup into the trash (SPEC §8.1): the same renames into
+# .trash/ and the same lock-file creates and unlinks, in a bare loop: per
+# session <id>.lock is created and unlinked, <id>.jsonl.flock created (if
+# missing; never removed, §7) -- no flock, no PID, no checks, no listing.
+TRASH_LOOP = """\
+import os, sys
+store, ids_file = sys.argv[1], sys.argv[2]
+ids = open(ids_file).read().split()
+trash = os.path.join(store, ".trash")
+os.makedirs(trash, mode=0o700, exist_ok=True)
+for sid in ids:
+    lock = f"{store}/{sid}.lock"
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    ffd = os.open(f"{store}/{sid}.jsonl.flock", os.O_CREAT | os.O_RDWR, 0o600)
+    os.rename(f"{store}/{sid}.jsonl", f"{trash}/{sid}.jsonl")
+    os.close(ffd)
+    os.unlink(lock)
+    os.close(fd)
+"""
 BASELINE_INDEX = (
     "import sys, typer, rich, orjson, platformdirs\n"
     "orjson.loads(open(sys.argv[1] + '/index.json', 'rb').read())\n"
@@ -379,6 +398,9 @@ TARGETS = (
     Target("show_tty_first", None, 0.5),
     Target("show_tty", "export_md", 3.0),
     Target("list_tty", "list_piped", 2.0),
+    Target("cleanup_trash", "base_trash_loop", 2.0),
+    Target("trash_json", "list_warm", 1.5),
+    Target("list_labels", "list_warm", 1.05),
 )
 
 
@@ -674,6 +696,10 @@ BENCH_KEYS = (
     "cleanup_cold",
     "append_empty",
     "append_full",
+    "base_trash_loop",
+    "cleanup_trash",
+    "trash_json",
+    "list_labels",
 )
 
 
@@ -940,6 +966,84 @@ def run_all(
             [python, "-c", PTY_PROGRAM, "first", *sc, "--dir", str(work), "show", big_id],
             {**tty_env, "SESSIONCTL_CACHE_DIR": str(caches / f"tty-{tty_runs[0]}")}, True)
 
+    # -- the trash (SPEC §8.1) and labels (§8.2) ----------------------------
+    trash_state: dict[str, Any] = {}
+
+    def trash_candidates() -> Path:
+        """The ids a cleanup at CUTOFF moves (from a dry run, once)."""
+        ids_file = workdir / "trash-candidates.txt"
+        if "ids" not in trash_state:
+            probe = Invocation([*sc, "--dir", str(work), "cleanup", "--before", cutoff,
+                                "--dry-run"], env_with(warm_cache), True)
+            s = spawner.run(probe, workdir)
+            if s.returncode != 0:
+                raise BenchError(describe_failure(probe, s))
+            ids_file.write_bytes(s.stdout)
+            trash_state["ids"] = len(s.stdout.split())
+        return ids_file
+
+    def linked_copy(name: str) -> Path:
+        target = workdir / name
+        if target not in transient:
+            transient.append(target)
+        clone_store(base, target, link=True)  # renames never change a file's bytes
+        return target
+
+    def prep_trash_loop() -> Invocation:
+        ids_file = trash_candidates()
+        target = linked_copy("trash-floor-store")
+        os.sync()
+        return Invocation([python, "-c", TRASH_LOOP, str(target), str(ids_file)], env)
+
+    trash_runs = [0]
+
+    def prep_cleanup_trash() -> Invocation:
+        target = linked_copy("trash-cleanup-store")
+        trash_runs[0] += 1
+        cache = caches / f"trash-cleanup-{trash_runs[0]}"
+        lister = Invocation([*sc, "--dir", str(target), "list", "--all", "--json"],
+                            env_with(cache))
+        s = spawner.run(lister, workdir)  # the daily cron case: listed before
+        if s.returncode != 0:
+            raise BenchError(describe_failure(lister, s))
+        os.sync()
+        return Invocation([*sc, "--dir", str(target), "cleanup", "--before", cutoff, "--json"],
+                          env_with(cache), True)
+
+    def prep_trash_json() -> Invocation:
+        target = workdir / "trash-list-store"
+        cache = caches / "trash-list"
+        if "listed" not in trash_state:
+            linked_copy("trash-list-store")
+            fill = Invocation([*sc, "--dir", str(target), "cleanup", "--before", cutoff,
+                               "--trash-retention", "never"], env_with(cache))
+            s = spawner.run(fill, workdir)
+            if s.returncode != 0:
+                raise BenchError(describe_failure(fill, s))
+            trash_state["listed"] = True
+        return Invocation([*sc, "--dir", str(target), "trash", "--json"], env_with(cache), True)
+
+    def trash_rows(s: Sample) -> tuple[float, str | None]:
+        try:
+            rows = json.loads(s.stdout)
+        except ValueError as exc:
+            raise BenchError(f"trash --json printed invalid JSON: {exc}") from None
+        return s.wall_s, f"{len(rows):,} trash entries"
+
+    def prep_list_labels() -> Invocation:
+        target = workdir / "labels-store"
+        if "labels" not in trash_state:
+            linked_copy("labels-store")
+            ids = sorted(p.name[:-6] for p in target.glob("*.jsonl"))
+            sessions = {sid: {"tags": ["bench", f"t{i % 7}"], **({"pinned": True}
+                              if i % 10 == 0 else {})} for i, sid in enumerate(ids) if i % 3 == 0}
+            state = target / ".sessionctl"
+            state.mkdir(mode=0o700, exist_ok=True)
+            (state / "labels.json").write_text(json.dumps({"version": 1, "sessions": sessions}))
+            trash_state["labels"] = len(sessions)
+        return Invocation([*sc, "--dir", str(target), "list", "--json"],
+                          env_with(caches / "labels"), True)
+
     n_label = f"{sessions:,}" if a.store is None else "store"
     benches = [
         Bench(
@@ -1044,6 +1148,22 @@ def run_all(
             unit="ms",
             needs_cli=False,  # the library, not the CLI
         ),
+        Bench(
+            "base_trash_loop",
+            "(d) bare loop: the renames + lock files",
+            prep_trash_loop,
+            needs_cli=False,
+        ),
+        Bench(
+            "cleanup_trash",
+            "cleanup --before CUTOFF (into the trash)",
+            prep_cleanup_trash,
+            value=cleanup_removed,
+        ),
+        Bench("trash_json", "trash --json (the cleanup's entries)", prep_trash_json,
+              value=trash_rows),
+        Bench("list_labels", "list --json (warm, with labels)", prep_list_labels,
+              value=list_rows),
     ]
 
     results: dict[str, Result] = {}

@@ -9,18 +9,21 @@
 # The command and option lists below are static; tests/test_completions.py
 # fails when they drift from sessionctl/cli.py. Installation: see README.md.
 
-_sessionctl_commands='list show export-md delete cleanup resume'
+_sessionctl_commands='list show export-md delete cleanup resume trash restore log rename tag untag pin unpin'
 _sessionctl_global_opts='--dir --version -h --help'
 
 # _sessionctl_opts CMD -> every option of CMD
 _sessionctl_opts() {
     case $1 in
-        list) echo '--workspace --here --model --vendor --since --until -n --limit -a --all --json --jsonl --ids -v --verbose -h --help' ;;
+        list) echo '--workspace --here --model --vendor --since --until -n --limit -a --all --tag --pinned --json --jsonl --ids -v --verbose -h --help' ;;
         show) echo '--json --context --full --no-pager -h --help' ;;
         export-md) echo '-o --output --all --hidden --output-dir --context -v --verbose -h --help' ;;
-        delete) echo '--dry-run -v --verbose -h --help' ;;
-        cleanup) echo '--older-than --before --empty --dry-run --json -v --verbose -h --help' ;;
+        delete) echo '--dry-run --purge --force -v --verbose -h --help' ;;
+        cleanup) echo '--older-than --before --empty --dry-run --purge --trash-retention --json -v --verbose -h --help' ;;
         resume) echo '--command --print --context --force -h --help' ;;
+        trash) echo '--json -h --help' ;;
+        log) echo '--since --action --id -n --limit --json --jsonl -h --help' ;;
+        restore | rename | tag | untag | pin | unpin) echo '-v --verbose -h --help' ;;
     esac
 }
 
@@ -29,18 +32,19 @@ _sessionctl_opts() {
 _sessionctl_value_opts() {
     case $1 in
         '') echo '--dir' ;;
-        list) echo '--workspace --model --vendor --since --until -n --limit' ;;
+        list) echo '--workspace --model --vendor --since --until -n --limit --tag' ;;
         export-md) echo '-o --output --output-dir' ;;
-        cleanup) echo '--older-than --before' ;;
+        cleanup) echo '--older-than --before --trash-retention' ;;
         resume) echo '--command' ;;
+        log) echo '--since --action --id -n --limit' ;;
     esac
 }
 
 # _sessionctl_id_args CMD -> how many session ids CMD takes: 1, "many" or none
 _sessionctl_id_args() {
     case $1 in
-        show | resume) echo 1 ;;
-        export-md | delete) echo many ;;
+        show | resume | rename | tag | untag) echo 1 ;;
+        export-md | delete | pin | unpin) echo many ;;
     esac
 }
 
@@ -77,6 +81,34 @@ _sessionctl_ids() {
             COMPREPLY+=("${BASH_REMATCH[1]}")
         fi
     done <<<"$out"
+}
+
+# _sessionctl_trash_ids DIR CUR: add the ids in the trash matching CUR
+_sessionctl_trash_ids() {
+    local dir=$1 cur=$2 line out
+    if [[ -n $dir ]]; then
+        out=$(command sessionctl --dir "$dir" trash 2>/dev/null)
+    else
+        out=$(command sessionctl trash 2>/dev/null)
+    fi
+    while IFS=$'\t' read -r line _; do
+        [[ -n $line && $line == "$cur"* ]] && COMPREPLY+=("$line")
+    done <<<"$out"
+}
+
+# _sessionctl_tags DIR CUR: add the tags in use matching CUR
+_sessionctl_tags() {
+    local dir=$1 cur=$2 out tag
+    if [[ -n $dir ]]; then
+        out=$(command sessionctl --dir "$dir" list --all --jsonl 2>/dev/null)
+    else
+        out=$(command sessionctl list --all --jsonl 2>/dev/null)
+    fi
+    # Tags are [a-z0-9_.:-] only: no JSON escapes to undo.
+    for tag in $(grep -o '"tags":\[[^]]*\]' <<<"$out" | grep -o '"[a-z0-9_.:-]*"' \
+                 | grep -vx '"tags"' | tr -d '"' | sort -u); do
+        [[ $tag == "$cur"* ]] && COMPREPLY+=("$tag")
+    done
 }
 
 _sessionctl_words() {
@@ -138,6 +170,8 @@ _sessionctl() {
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -f -- "$cur"))
                 ;;
+            --tag) _sessionctl_tags "$dir" "$cur" ;;
+            --action) _sessionctl_words 'trash purge restore rename tag untag pin unpin' "$cur" ;;
         esac
         return 0
     fi
@@ -156,6 +190,11 @@ _sessionctl() {
         return 0
     fi
 
+    case $cmd in
+        restore) _sessionctl_trash_ids "$dir" "$cur"; return 0 ;;
+        trash) ((npos == 0)) && _sessionctl_words 'empty' "$cur"; return 0 ;;
+        tag | untag) ((npos > 0)) && { _sessionctl_tags "$dir" "$cur"; return 0; } ;;
+    esac
     case $(_sessionctl_id_args "$cmd") in
         many) _sessionctl_ids "$dir" "$cur" ;;
         1) ((npos == 0)) && _sessionctl_ids "$dir" "$cur" ;;

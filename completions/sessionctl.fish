@@ -13,13 +13,15 @@ function __sessionctl_value_opts
         case ''
             echo --dir
         case list
-            echo --workspace --model --vendor --since --until -n --limit
+            echo --workspace --model --vendor --since --until -n --limit --tag
         case export-md
             echo -o --output --output-dir
         case cleanup
-            echo --older-than --before
+            echo --older-than --before --trash-retention
         case resume
             echo --command
+        case log
+            echo --since --action --id -n --limit
     end
 end
 
@@ -76,13 +78,44 @@ end
 function __sessionctl_wants_id
     set -l p (__sessionctl_parse)
     switch "$p[1]"
-        case export-md delete
+        case export-md delete pin unpin
             return 0
-        case show resume
+        case show resume rename tag untag
             test "$p[3]" -eq 0
             return
     end
     return 1
+end
+
+# True when a tag may come next (tag/untag after the id).
+function __sessionctl_wants_tag
+    set -l p (__sessionctl_parse)
+    contains -- "$p[1]" tag untag; and test "$p[3]" -gt 0
+end
+
+# The ids in the trash (for restore).
+function __sessionctl_trash_ids
+    set -l p (__sessionctl_parse)
+    set -l dir (string replace -r -- '^~(?=/|$)' $HOME $p[2])
+    if test -n "$dir"
+        command sessionctl --dir $dir trash 2>/dev/null | string split -f1 \t
+    else
+        command sessionctl trash 2>/dev/null | string split -f1 \t
+    end
+end
+
+# The tags in use (tags are [a-z0-9_.:-]: no JSON escapes to undo).
+function __sessionctl_tags
+    set -l p (__sessionctl_parse)
+    set -l dir (string replace -r -- '^~(?=/|$)' $HOME $p[2])
+    set -l out
+    if test -n "$dir"
+        set out (command sessionctl --dir $dir list --all --jsonl 2>/dev/null)
+    else
+        set out (command sessionctl list --all --jsonl 2>/dev/null)
+    end
+    string match -ar -- '"tags":\[[^]]*\]' $out | string match -ar -- '"[a-z0-9_.:-]*"' \
+        | string match -v -- '"tags"' | string trim -c '"' | sort -u
 end
 
 # The session ids (and, for a non-empty prefix, the matching hex parts).
@@ -124,9 +157,19 @@ complete -c sessionctl -n __sessionctl_needs_command -a export-md -d 'Export ses
 complete -c sessionctl -n __sessionctl_needs_command -a delete -d 'Delete sessions'
 complete -c sessionctl -n __sessionctl_needs_command -a cleanup -d 'Remove old sessions'
 complete -c sessionctl -n __sessionctl_needs_command -a resume -d 'Hand a session back to the agent'
+complete -c sessionctl -n __sessionctl_needs_command -a trash -d 'List the trash; trash empty purges it'
+complete -c sessionctl -n __sessionctl_needs_command -a restore -d 'Move sessions back from the trash'
+complete -c sessionctl -n __sessionctl_needs_command -a log -d 'Show the audit log'
+complete -c sessionctl -n __sessionctl_needs_command -a rename -d 'Rename a session'
+complete -c sessionctl -n __sessionctl_needs_command -a tag -d 'Tag a session'
+complete -c sessionctl -n __sessionctl_needs_command -a untag -d 'Remove tags from a session'
+complete -c sessionctl -n __sessionctl_needs_command -a pin -d 'Pin sessions: cleanup skips them'
+complete -c sessionctl -n __sessionctl_needs_command -a unpin -d 'Unpin sessions'
 
-# session ids
+# session ids, trashed ids, tags
 complete -c sessionctl -n __sessionctl_wants_id -a '(__sessionctl_ids)'
+complete -c sessionctl -n '__sessionctl_using restore' -a '(__sessionctl_trash_ids)'
+complete -c sessionctl -n __sessionctl_wants_tag -a '(__sessionctl_tags)'
 
 # list
 complete -c sessionctl -n '__sessionctl_using list' -l workspace -x -a '(__fish_complete_directories)' -d 'Only sessions of this workspace'
@@ -140,6 +183,8 @@ complete -c sessionctl -n '__sessionctl_using list' -s a -l all -d 'Include sess
 complete -c sessionctl -n '__sessionctl_using list' -l json -d 'A JSON array'
 complete -c sessionctl -n '__sessionctl_using list' -l jsonl -d 'One JSON object per line'
 complete -c sessionctl -n '__sessionctl_using list' -l ids -d 'One id per line (for xargs)'
+complete -c sessionctl -n '__sessionctl_using list' -l tag -x -a '(__sessionctl_tags)' -d 'Only sessions with this tag (repeatable)'
+complete -c sessionctl -n '__sessionctl_using list' -l pinned -d 'Only pinned sessions'
 
 # show
 complete -c sessionctl -n '__sessionctl_using show' -l json -d 'The loaded session as JSON'
@@ -156,6 +201,8 @@ complete -c sessionctl -n '__sessionctl_using export-md' -l context -d 'Only the
 
 # delete
 complete -c sessionctl -n '__sessionctl_using delete' -l dry-run -d 'Print the ids, remove nothing'
+complete -c sessionctl -n '__sessionctl_using delete' -l purge -d 'Remove for good instead of moving to the trash'
+complete -c sessionctl -n '__sessionctl_using delete' -l force -d 'Delete pinned sessions too'
 
 # cleanup
 complete -c sessionctl -n '__sessionctl_using cleanup' -l older-than -x -d 'Remove sessions idle longer than AGE (90min, 12h, 30d, 2w, 6mo, 1y)'
@@ -163,6 +210,18 @@ complete -c sessionctl -n '__sessionctl_using cleanup' -l before -x -d 'Remove s
 complete -c sessionctl -n '__sessionctl_using cleanup' -l empty -d 'Also remove sessions without user text idle for an hour'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l dry-run -d 'Print the ids, remove nothing'
 complete -c sessionctl -n '__sessionctl_using cleanup' -l json -d 'Print a JSON summary'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l purge -d 'Remove for good instead of moving to the trash'
+complete -c sessionctl -n '__sessionctl_using cleanup' -l trash-retention -x -d 'Purge trash entries older than AGE (never keeps them)'
+
+# trash, log
+complete -c sessionctl -n '__sessionctl_using trash' -l json -d 'A JSON array'
+complete -c sessionctl -n '__sessionctl_using trash' -a empty -d 'Purge the trash'
+complete -c sessionctl -n '__sessionctl_using log' -l since -x -d 'At or after WHEN (a date or an age such as 7d)'
+complete -c sessionctl -n '__sessionctl_using log' -l action -x -a 'trash purge restore rename tag untag pin unpin' -d 'Only this action'
+complete -c sessionctl -n '__sessionctl_using log' -l id -x -d 'Only this session'
+complete -c sessionctl -n '__sessionctl_using log' -s n -l limit -x -d 'At most N records'
+complete -c sessionctl -n '__sessionctl_using log' -l json -d 'A JSON array'
+complete -c sessionctl -n '__sessionctl_using log' -l jsonl -d 'One record per line'
 
 # resume
 complete -c sessionctl -n '__sessionctl_using resume' -l command -x -d 'Agent command; {id}, {workspace}, {file} are replaced'
@@ -171,4 +230,4 @@ complete -c sessionctl -n '__sessionctl_using resume' -l context -d 'Print the r
 complete -c sessionctl -n '__sessionctl_using resume' -l force -d 'Resume even if an agent holds it'
 
 # --verbose, on the commands that have it
-complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup' -s v -l verbose -d 'Say more on stderr'
+complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup restore rename tag untag pin unpin' -s v -l verbose -d 'Say more on stderr'

@@ -10,8 +10,9 @@ from __future__ import annotations
 
 import builtins
 import os
-from datetime import datetime
-from typing import IO, Protocol
+from collections.abc import Iterable, Sequence
+from datetime import datetime, timedelta
+from typing import IO, TYPE_CHECKING, Protocol
 
 from .core.models import Message
 from .core.paths import default_dir
@@ -21,6 +22,10 @@ from .export.documents import export_session_markdown
 from .storage.listing import Listing
 from .storage.removal import CleanupReport
 from .storage.store import FileStore, new_session
+
+if TYPE_CHECKING:
+    from .storage.rename import RenameReport
+    from .storage.trash import PurgeReport, RestoreReport, TrashEntry, TrashReport
 
 __all__ = [
     "CleanupReport",
@@ -72,6 +77,93 @@ class JSONLStore(FileStore):
         """Export to ``path``: the complete document or nothing (atomically)."""
         documents.write_markdown_file(self, session_id, path, context=context,
                                       sync_dir=sync_dir)
+
+
+    # -- undo: trash, restore, purge, names, labels (SPEC §8.1-§8.2) -----------
+    # The seed's delete and cleanup_older_than stay permanent; cleanup moves
+    # to the trash unless purge=True. ``by`` is what the audit log records
+    # as the actor (the CLI passes its command's name).
+
+    def trash(self, session_ids: Iterable[str], *, force: bool = False,
+              by: str = "library") -> TrashReport:
+        """Move sessions to ``.trash/`` (all or nothing; pinned ones only
+        with ``force``; never one in use)."""
+        from .storage import trash
+
+        return trash.trash(self, session_ids, force=force, by=by)
+
+    def restore(self, session_ids: Iterable[str], *, by: str = "library") -> RestoreReport:
+        """Move the copy of each id trashed last back into the store."""
+        from .storage import trash
+
+        return trash.restore(self, session_ids, by=by)
+
+    def trashed(self) -> builtins.list[TrashEntry]:
+        """What is in the trash, newest deletion first."""
+        from .storage import trash
+
+        return trash.trashed(self).entries
+
+    def purge(self, session_ids: Iterable[str] | None = None, *,
+              before: datetime | None = None, dry_run: bool = False,
+              by: str = "library") -> PurgeReport:
+        """Remove trash entries for good (of ``session_ids``, deleted before
+        ``before``; all when both are ``None``)."""
+        from .storage import trash
+
+        return trash.purge(self, session_ids, before=before, dry_run=dry_run, by=by)
+
+    def cleanup(
+        self, *, before: datetime | None = None, empty: bool = False, dry_run: bool = False,
+        purge: bool = False, trash_retention: timedelta | None = None, by: str = "library",
+    ) -> CleanupReport:
+        """Move sessions last updated before ``before`` (and with ``empty``
+        idle ones without user text) to the trash, or remove them for good
+        with ``purge``; pinned and in-use sessions are skipped. With
+        ``trash_retention``, older trash entries are purged."""
+        from .storage import trash
+
+        return trash.cleanup(self, before=before, empty=empty, dry_run=dry_run,
+                             purge_now=purge, trash_retention=trash_retention, by=by)
+
+    def cleanup_older_than(self, before: datetime) -> int:
+        """The seed's cleanup: remove sessions updated before ``before`` for
+        good (pinned and in-use ones are skipped); the count."""
+        return len(self.cleanup(before=before, purge=True).removed)
+
+    def rename(self, session_id: str, title: str, *, by: str = "library") -> RenameReport:
+        """A new title, appended as the agent's own ``/title`` does."""
+        from .storage.rename import rename
+
+        return rename(self, session_id, title, by=by)
+
+    def tag(
+        self, session_id: str, tags: Sequence[str], *, by: str = "library"
+    ) -> builtins.list[str]:
+        """Warnings (the audit log could not be written), else ``[]``."""
+        from .storage.labels import change
+
+        return change(self, "tag", [self.resolve_id(session_id)], tags, by=by)
+
+    def untag(
+        self, session_id: str, tags: Sequence[str], *, by: str = "library"
+    ) -> builtins.list[str]:
+        """Warnings (the audit log could not be written), else ``[]``."""
+        from .storage.labels import change
+
+        return change(self, "untag", [self.resolve_id(session_id)], tags, by=by)
+
+    def pin(self, session_ids: Iterable[str], *, by: str = "library") -> builtins.list[str]:
+        """Warnings (the audit log could not be written), else ``[]``."""
+        from .storage.labels import change
+
+        return change(self, "pin", [self.resolve_id(s) for s in session_ids], by=by)
+
+    def unpin(self, session_ids: Iterable[str], *, by: str = "library") -> builtins.list[str]:
+        """Warnings (the audit log could not be written), else ``[]``."""
+        from .storage.labels import change
+
+        return change(self, "unpin", [self.resolve_id(s) for s in session_ids], by=by)
 
 
 def new_default_store() -> JSONLStore:

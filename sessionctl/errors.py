@@ -14,8 +14,10 @@ __all__ = [
     "CorruptStore",
     "InvalidSessionId",
     "SessionError",
+    "SessionExists",
     "SessionLocked",
     "SessionNotFound",
+    "SessionPinned",
     "StoreIOError",
     "UsageError",
 ]
@@ -80,6 +82,23 @@ class SessionLocked(SessionError):
         super().__init__(f"session {session_id} is {what} by {holder}")
         self.session_id = session_id
         self.pid = pid
+
+
+class SessionPinned(SessionError):
+    """A pinned session asked to go without ``--force``."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(f"session {session_id} is pinned (unpin it, or use --force)")
+        self.session_id = session_id
+
+
+class SessionExists(SessionError):
+    """A restore whose id is already in the store: nothing is overwritten."""
+
+    def __init__(self, session_id: str) -> None:
+        super().__init__(
+            f"session {session_id} exists in the store; not restored (nothing overwritten)")
+        self.session_id = session_id
 
 
 class CorruptStore(SessionError):

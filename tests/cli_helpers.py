@@ -24,9 +24,9 @@ ANSI = re.compile(r"\x1b\[|\x1b\]")
 #: Children import the very package the tests import.
 PACKAGE_ROOT = Path(sessionctl.__file__).resolve().parent.parent
 
-#: The fields of a ``list --json`` row (SPEC §7), in order.
+#: The fields of a ``list --json`` row (SPEC §7, §8.2), in order.
 ROW_KEYS = ["id", "title", "workspace", "vendor", "endpoint", "model",
-            "created_at", "updated_at", "msg_count", "hidden"]
+            "created_at", "updated_at", "msg_count", "hidden", "tags", "pinned"]
 #: The keys of ``Session.to_dict()`` / ``show --json`` (SPEC §5).
 SHOW_KEYS = {"id", "title", "workspace", "vendor", "endpoint", "model", "created_at",
              "updated_at", "messages", "context_messages", "checkpoints", "tunnel_events",

@@ -128,7 +128,7 @@ def test_list_json_contract(st: Store) -> None:
         "id": ALPHA, "title": "Fix the parser", "workspace": "/w/alpha",
         "vendor": "anthropic", "endpoint": "default", "model": "claude-sonnet-4",
         "created_at": "2026-03-05T09:00:00Z", "updated_at": "2026-03-05T10:00:00Z",
-        "msg_count": 2, "hidden": False,
+        "msg_count": 2, "hidden": False, "tags": [], "pinned": False,
     }
     # JSON keeps the title as it is (control characters included)
     assert rows[1]["title"] == BETA_TITLE
@@ -785,7 +785,8 @@ def _fail_index_writes(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 def _index_warning(line: str) -> bool:
-    return (line.startswith("sessionctl: warning: removed, but index.json was not updated")
+    return (line.startswith("sessionctl: warning: ")
+            and ", but index.json was not updated" in line
             and "Permission denied" in line)
 
 
@@ -906,8 +907,8 @@ def test_cleanup_json_shape(st: Store) -> None:
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--json",
                "--dry-run")
     report = json.loads(r.stdout)
-    assert {"cutoff", "dry_run", "removed", "skipped"} <= set(report) <= {
-        "cutoff", "dry_run", "removed", "skipped", "failed"}
+    assert {"cutoff", "dry_run", "removed", "skipped", "purged"} <= set(report) <= {
+        "cutoff", "dry_run", "removed", "skipped", "failed", "purged"}
     assert report["cutoff"] == "2026-03-03T12:00:00Z"
     assert report["dry_run"] is True
     assert report["removed"] == [GAMMA, HIDDEN, OLD]
@@ -975,7 +976,7 @@ def test_cleanup_removal_failure_exit_1(st: Store, monkeypatch: pytest.MonkeyPat
         real(sid, st, path)
 
     monkeypatch.setattr(removal, "_unlink_locked", failing)
-    r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", code=1)
+    r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--purge", code=1)
     assert r.stdout == ""
     assert lines(r.stderr) == [
         f"sessionctl: could not remove {HIDDEN}: cannot remove session {HIDDEN}: "

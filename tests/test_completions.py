@@ -70,7 +70,9 @@ def _cli_model() -> tuple[Cmd, dict[str, Cmd]]:
                     out.value_options.update(names)
                 if p.name == "help":
                     out.help_options.update(names)
-            elif p.param_type_name == "argument" and p._custom_shell_complete is not None:
+            elif (p.param_type_name == "argument" and p._custom_shell_complete is not None
+                  # tag's TAG... completes tags, restore's ID... the trash's ids
+                  and p.name not in ("tags", "trashed_ids")):
                 out.ids = "many" if p.nargs == -1 else str(p.nargs)
         return out
 
@@ -140,7 +142,8 @@ def _zsh_specs(block: str, arrays: dict[str, str]) -> Cmd:
         block = block.replace(f"${name}", body)
     block = re.sub(r"'\([^)]*\)", "'", block)  # exclusion lists: not declarations
     out = Cmd()
-    for name, value in re.findall(r"(?<=[{,'])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
+    # ``'*--tag=[`` is an option that may be repeated
+    for name, value in re.findall(r"(?<=[{,'*])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
         out.options.add(name)
         if value:
             out.value_options.add(name)
@@ -682,3 +685,24 @@ def test_protocol_respects_dir(world: World) -> None:
 
 def test_protocol_active_in_cli(world: World) -> None:
     assert protocol(world, "sessionctl ", bare=True) == set(COMMANDS)
+
+
+def test_bash_completes_tags_and_trashed_ids(world: World, tmp_path: Path) -> None:
+    """tag/untag and list --tag offer the tags in use; restore offers the
+    ids in the trash (not the store's)."""
+    d = tmp_path / "labelled"
+    ids = _make_store(d, 3)
+    env = {**world.env, "SESSIONCTL_CACHE_DIR": str(tmp_path / "cache")}
+
+    def cli(*args: str) -> None:
+        subprocess.run(["sessionctl", "--dir", str(d), *args], env=env, check=True,
+                       capture_output=True, timeout=60)
+
+    cli("tag", ids[0], "work", "alpha")
+    cli("delete", ids[2])
+    got = bash_complete([f"sessionctl --dir {d} tag {ids[1]} ",
+                         f"sessionctl --dir {d} list --tag w",
+                         f"sessionctl --dir {d} untag {ids[0]} a",
+                         f"sessionctl --dir {d} restore ",
+                         f"sessionctl --dir {d} trash "], env, world.cwd)
+    assert got == [{"alpha", "work"}, {"work"}, {"alpha"}, {ids[2]}, {"empty"}]

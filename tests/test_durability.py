@@ -298,7 +298,7 @@ def test_cleanup_index_fault_is_a_warning(
     assert sorted(report.removed) == ["j1", "j2"]
     assert report.failed == [] and report.skipped == []
     assert len(report.warnings) == 1
-    assert report.warnings[0].startswith("removed, but index.json was not updated (")
+    assert ", but index.json was not updated (" in report.warnings[0]
     assert store.ids() == []
     assert (store.dir / "index.json").read_bytes() == old_index
     assert not list(store.dir.glob("*.lock"))

@@ -11,17 +11,27 @@ from cli_helpers import ANSI, invoke, run
 
 from sessionctl import __version__
 
-COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume"]
+COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume", "trash", "restore",
+            "log", "rename", "tag", "untag", "pin", "unpin"]
 
 #: Every option SPEC §3/§5/§7 names, per command.
 OPTIONS = {
     "list": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--limit",
-             "-n", "--all", "--json", "--jsonl", "--ids", "--verbose"],
+             "-n", "--all", "--json", "--jsonl", "--ids", "--verbose", "--tag", "--pinned"],
     "show": ["--json", "--context", "--full", "--no-pager"],
     "export-md": ["--output", "-o", "--all", "--hidden", "--output-dir", "--context"],
-    "delete": ["--dry-run", "--verbose"],
-    "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose"],
+    "delete": ["--dry-run", "--verbose", "--purge", "--force"],
+    "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose",
+                "--purge", "--trash-retention"],
     "resume": ["--command", "--print", "--context", "--force", "SESSIONCTL_RESUME_COMMAND"],
+    "trash": ["--json"],
+    "restore": ["--verbose"],
+    "log": ["--since", "--action", "--id", "-n", "--json", "--jsonl"],
+    "rename": ["--verbose"],
+    "tag": ["--verbose"],
+    "untag": ["--verbose"],
+    "pin": ["--verbose"],
+    "unpin": ["--verbose"],
 }
 
 

@@ -34,6 +34,14 @@ COMMANDS: dict[str, str] = {
     "delete": "delete",
     "cleanup": "cleanup",
     "resume": "resume",
+    "trash": "trash",
+    "restore": "restore",
+    "log": "log",
+    "rename": "rename",
+    "tag": "tag",
+    "untag": "untag",
+    "pin": "pin",
+    "unpin": "unpin",
 }
 
 

@@ -23,6 +23,7 @@ __all__ = [
     "VerboseOpt",
     "color_on",
     "command_app",
+    "complete_tags",
     "console",
     "err",
     "stderr_is_terminal",
@@ -90,6 +91,16 @@ def complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     out = [s for s in ids if s.startswith(incomplete)]
     out += [h for s in ids if (h := hex_part(s)) and h.startswith(incomplete) and incomplete]
     return out
+
+
+def complete_tags(ctx: typer.Context, incomplete: str) -> list[str]:
+    """Tags in use in the store, for shell completion (read-only)."""
+    from ..core.paths import default_dir
+    from ..storage.labels import Labels
+
+    directory = ctx.find_root().params.get("directory") or State.dir or default_dir()
+    tags = Labels(Path(directory)).read().all_tags()
+    return [t for t in tags if t.startswith(incomplete.lower())]
 
 
 def console(stderr: bool = False) -> Console:

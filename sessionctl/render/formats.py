@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from enum import Enum
 from typing import Any
 
@@ -28,10 +28,38 @@ class OutputFormat(str, Enum):
 _BATCH = 256  # rows per write for --json
 
 
-def emit_rows(infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write) -> None:
+#: Labels by session id: (tags, pinned) -- plain data from the store's labels.
+Labels = Mapping[str, tuple[tuple[str, ...], bool]]
+_NO_LABEL: tuple[tuple[str, ...], bool] = ((), False)
+
+
+def _labelled(infos: Iterable[SessionInfo], labels: Labels) -> list[dict[str, Any]]:
+    """JSON rows with ``tags`` and ``pinned`` added (SPEC §8.2): the row of
+    ``SessionInfo.to_dict`` built in one literal (this is list's hot loop)."""
+    get = labels.get
+    no = _NO_LABEL
+    out: list[dict[str, Any]] = []
+    append = out.append
+    for info in infos:
+        sid, title, workspace, vendor, endpoint, model, created, updated, count, hidden, _ = info
+        tags, pinned = get(sid, no)
+        append({"id": sid, "title": title, "workspace": workspace, "vendor": vendor,
+                "endpoint": endpoint, "model": model, "created_at": created[1],
+                "updated_at": updated[1], "msg_count": count, "hidden": hidden,
+                "tags": tags, "pinned": pinned})  # orjson writes a tuple as an array
+    return out
+
+
+def emit_rows(
+    infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write, labels: Labels | None = None,
+) -> None:
     """Print ``list`` rows in ``fmt``, streaming row by row (``table`` is
     the piped form: tab-separated lines; the terminal table is
-    :func:`~sessionctl.render.tables.write_table`)."""
+    :func:`~sessionctl.render.tables.write_table`); with ``labels``, JSON
+    rows gain ``tags`` and ``pinned``."""
+    if labels is not None and fmt in (OutputFormat.json, OutputFormat.jsonl):
+        _emit_dicts(_labelled(infos, labels), fmt, write)
+        return
     if fmt is OutputFormat.ids:
         for info in infos:
             write(info.id + "\n")
@@ -61,6 +89,26 @@ def emit_rows(infos: Iterable[SessionInfo], fmt: OutputFormat, write: Write) -> 
             title = clean_line(info.title)
             write(f"{info.id}\t{info.updated[1]}\t{info.msg_count}\t"
                   f"{clean_line(info.workspace)}\t{title}\n")
+
+
+def _emit_dicts(rows: Iterable[dict[str, Any]], fmt: OutputFormat, write: Write) -> None:
+    """``--json``/``--jsonl`` of ready-made rows (batched as in emit_rows)."""
+    dumps = orjson.dumps
+    if fmt is OutputFormat.jsonl:
+        for row in rows:
+            write(dumps(row).decode() + "\n")
+        return
+    sep = "[\n  "
+    batch: list[dict[str, Any]] = []
+    for row in rows:
+        batch.append(row)
+        if len(batch) == _BATCH:
+            write(sep + _row_lines(dumps(batch)))
+            sep, batch = ",\n  ", []
+    if batch:
+        write(sep + _row_lines(dumps(batch)))
+        sep = ""
+    write("[]\n" if sep == "[\n  " else "\n]\n")
 
 
 def _row_lines(array: bytes) -> str:

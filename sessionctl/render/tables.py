@@ -12,7 +12,7 @@ first, in that order.
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
 from ..core.session import SessionInfo
@@ -146,13 +146,34 @@ def layout(rows: Sequence[_Row], width: int) -> Layout:
     return Layout(ids, upd, min(title, room), 0, model, cnt)
 
 
-def write_table(infos: Sequence[SessionInfo], width: int, write: Write, *, color: bool) -> None:
-    """The ``list`` table for a ``width``-cell terminal, written in batches."""
+#: Before the title of a pinned session in the ``list`` table.
+PIN_MARK = "📌 "
+_NO_LABEL: tuple[tuple[str, ...], bool] = ((), False)
+
+
+def _labelled_title(title: str, label: tuple[tuple[str, ...], bool]) -> str:
+    """The title with a pin mark before it and the tags after it."""
+    tags, pinned = label
+    if pinned:
+        title = PIN_MARK + title
+    if tags:
+        title += " " + " ".join(f"#{t}" for t in tags)
+    return title
+
+
+def write_table(
+    infos: Sequence[SessionInfo], width: int, write: Write, *, color: bool,
+    labels: Mapping[str, tuple[tuple[str, ...], bool]] | None = None,
+) -> None:
+    """The ``list`` table for a ``width``-cell terminal, written in batches;
+    with ``labels``, a pin mark before each pinned title and tags after."""
     now = time.time()
+    get = (labels or {}).get
     rows = [
         _Row(short_id(i.id), relative_time(i.updated[0], now),
-             clean_line(i.title) or "Untitled session", shorten_path(clean_line(i.workspace)),
-             clean_line(i.model), str(i.msg_count), i.hidden)
+             _labelled_title(clean_line(i.title) or "Untitled session", get(i.id, _NO_LABEL)),
+             shorten_path(clean_line(i.workspace)), clean_line(i.model), str(i.msg_count),
+             i.hidden)
         for i in infos
     ]
     if not rows:

@@ -37,6 +37,13 @@ LOCK_TIMEOUT = 30.0
 EMPTY_GRACE = timedelta(hours=1)
 
 
+def index_not_updated(done: str, err: Exception) -> str:
+    """The warning of a change that succeeded but whose index.json update
+    failed (SPEC §8.5): one wording for every command."""
+    return (f"{done}, but index.json was not updated ({err}); it is only a cache: "
+            "sessionctl reads the files and the agent repairs it")
+
+
 @dataclass
 class CleanupReport:
     """What a cleanup removed, skipped (in use) and failed to remove."""
@@ -87,8 +94,7 @@ class Remover:
         try:
             self.update_index(remove=removed)
         except SessionError as err:
-            return [f"removed, but index.json was not updated ({err}); "
-                    "`sessionctl list` and the agent correct it"]
+            return [index_not_updated("removed", err)]
         return []
 
     def delete_many(self, session_ids: Iterable[str]) -> list[str]:

@@ -1,4 +1,5 @@
-"""``sessionctl delete``: remove sessions, all or nothing."""
+"""``sessionctl delete``: move sessions to the trash (``--purge``: for good),
+all or nothing."""
 
 from __future__ import annotations
 
@@ -13,22 +14,36 @@ from ..common import IdsArg, VerboseOpt
 app = common.command_app()
 
 
-@app.command("delete", epilog="Example: sessionctl delete 0626a978 1f2e3d4c --dry-run")
+@app.command("delete", epilog=(
+    "Examples: sessionctl delete 0626a978 1f2e3d4c; sessionctl delete 0626a978 --dry-run; "
+    "sessionctl restore 0626a978 (undo)"))
 def delete(
     session_ids: IdsArg,
     dry_run: Annotated[bool, typer.Option(
         "--dry-run", help="Print the ids, remove nothing.")] = False,
+    purge: Annotated[bool, typer.Option(
+        "--purge", help="Remove for good instead of moving to the trash.")] = False,
+    force: Annotated[bool, typer.Option(
+        "--force", help="Delete pinned sessions too (never one in use).")] = False,
     verbose: VerboseOpt = False,
 ) -> None:
-    """Delete sessions. Every id is checked first; nothing is removed if one is bad."""
+    """Move sessions to the trash (undo with restore). Every id is checked
+    first; nothing is removed if one is bad, pinned or in use."""
+    from ...storage import trash
+
     store = common.store()
     resolved = list(dict.fromkeys(store.resolve_id(a) for a in session_ids))
     if dry_run:
+        if not force:
+            trash.check_pins(store, resolved)
         sys.stdout.write("".join(f"{sid}\n" for sid in resolved))
         return
-    warnings = store.delete_many(resolved)
+    if purge:
+        report = trash.delete_for_good(store, resolved, force=force, by="delete")
+    else:
+        report = trash.trash(store, resolved, force=force, by="delete")
     if verbose:
-        for sid in resolved:
+        for sid in report.trashed:
             common.err(f"deleted {sid}")
-    for warning in warnings:
-        common.err(f"warning: {warning}")
+    for line in report.warnings:
+        common.err(f"warning: {line}")

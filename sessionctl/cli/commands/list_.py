@@ -28,6 +28,10 @@ def list_cmd(
         "--limit", "-n", min=1, help="At most N sessions.")] = None,
     show_all: Annotated[bool, typer.Option(
         "--all", "-a", help="Include sessions without user text.")] = False,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", metavar="TAG", help="Only sessions with this tag (repeatable: all must match).",
+        autocompletion=common.complete_tags)] = None,
+    pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
     as_ids: Annotated[bool, typer.Option("--ids", help="One id per line (for xargs).")] = False,
@@ -48,15 +52,29 @@ def list_cmd(
     ws = common.workspace_filter(workspace, here)
     lo = None if since is None else parse_date(since)
     hi = None if until is None else parse_date(until)
-    listing = common.store().query(
+    from ...storage.labels import Labels, normalize_tags
+
+    wanted = set(normalize_tags(tag or []))
+    store = common.store()
+    read = Labels(store.dir).read()
+    if read.problem:
+        common.err(f"warning: {read.problem}")
+    labels = read.sessions  # id -> Label, a (tags, pinned) tuple
+    listing = store.query(
         include_hidden=show_all, workspace=ws, model=model, vendor=vendor,
-        since=lo, until=hi, limit=limit,
+        since=lo, until=hi, limit=None if (wanted or pinned) else limit,
     )
+    if wanted or pinned:
+        listing.sessions = [
+            i for i in listing.sessions
+            if (not pinned or labels.get(i.id, ((), False))[1])
+            and wanted <= set(labels.get(i.id, ((), False))[0])
+        ][:limit]
     common.warn_skipped(listing.skipped, verbose)
     if fmt is OutputFormat.table and common.stdout_is_terminal():
         from ...render.tables import write_table
 
         write_table(listing.sessions, common.terminal_width(), sys.stdout.write,
-                    color=common.color_on())
+                    color=common.color_on(), labels=labels)
         return
-    emit_rows(listing.sessions, fmt, sys.stdout.write)
+    emit_rows(listing.sessions, fmt, sys.stdout.write, labels=labels)
