@@ -1,0 +1,1 @@
+"""No disk, no terminal: pure rules and data."""
