@@ -11,11 +11,11 @@ the legacy ``checkpoint_messages`` copies (the history has them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Protocol
 
 from ..models import is_message_object
 
-__all__ = ["SearchDoc", "SearchFold", "message_parts"]
+__all__ = ["SearchDoc", "SearchFold", "SeenIds", "message_parts"]
 
 JSON = Any
 
@@ -81,13 +81,21 @@ def message_parts(message: dict[str, JSON]) -> tuple[str, str]:
     return "\n".join(text), "\n".join(tool)
 
 
+class SeenIds(Protocol):
+    """Message ids read so far (a set, or a lookup in an index)."""
+
+    def __contains__(self, mid: object, /) -> bool: ...
+
+    def add(self, mid: str, /) -> None: ...
+
+
 @dataclass
 class SearchFold:
     """Numbers messages as ``load`` does; fed record by record, it may start
     part-way through a file (``count`` messages and ``seen`` ids so far)."""
 
     count: int = 0
-    seen: set[str] = field(default_factory=set)
+    seen: SeenIds = field(default_factory=lambda: set[str]())
 
     def record(self, rec: dict[str, JSON]) -> SearchDoc | None:
         """The search document of a record, or ``None`` (not a message, or a

@@ -1,0 +1,714 @@
+"""The search index: an SQLite FTS5 database in sessionctl's cache dir.
+
+One database per store (``search-<tag>.sqlite3``), with a schema version; a
+different, foreign or damaged database is rebuilt. Before each search it
+catches up with the files: new and changed files are indexed; a file that
+only grew (same inode, larger, and the last 4 KB it had when indexed still
+the same by checksum) has only its new records indexed; removed files drop
+out. It never writes into the store and never takes the agent's locks; a
+torn or damaged line is skipped (a torn last line is read again once it is
+complete). Several searches may run at once (WAL, busy timeout).
+
+The message table is contentless (``content=''``): it holds only the words'
+postings, so the index stays well under the size of the store. Snippets
+come from the session file itself: each indexed message keeps the offset
+and length of its line. Rows of files that changed or went away cannot be
+deleted from a contentless table (SQLite < 3.43); they are left behind,
+unreachable (their ``msg`` rows are deleted and row ids never reused), and
+the whole index is rebuilt once such garbage outweighs the live rows.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import stat
+import zlib
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ..core.query import Query, space_cjk
+from ..core.search_fold import SearchDoc, SearchFold, message_parts
+from ..core.snippets import find_matches, make_snippet
+from ..errors import SessionError, StoreIOError
+from ..ids import ID_PATTERN
+from ..index import FileKey, _tag
+from ..models import SessionInfo
+from ..records import Summary, loads_line, read_blocks
+
+if TYPE_CHECKING:
+    import sqlite3
+
+    from ..store import JSONLStore
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "Hit",
+    "Progress",
+    "SearchIndex",
+    "SessionResult",
+    "check_fts5",
+    "trash_files",
+]
+
+JSON = Any
+SCHEMA_VERSION = 1
+STORE, TRASH = 0, 1
+#: Bytes of a file's indexed end kept by checksum to tell "only grew".
+TAIL = 4096
+#: How much more a session's best title match weighs than a message match.
+TITLE_WEIGHT = 2.0
+HITS_PER_SESSION = 3
+#: A catch-up commits after this many bytes, so concurrent searches move on.
+_BATCH_BYTES = 16 << 20
+_BUSY_MS = 60_000
+_TOKENIZE = "unicode61 remove_diacritics 2"
+
+#: progress(done_bytes, total_bytes)
+Progress = Callable[[int, int], None]
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching message (``message`` is ``None`` for a title match)."""
+
+    message: int | None
+    role: str
+    snippet: str
+    spans: list[tuple[int, int]]
+
+    def to_dict(self) -> dict[str, JSON]:
+        return {"message": self.message, "role": self.role, "snippet": self.snippet,
+                "spans": [list(s) for s in self.spans]}
+
+
+@dataclass(frozen=True)
+class SessionResult:
+    """One found session: its listing row, score (higher is better) and best hits."""
+
+    info: SessionInfo
+    score: float
+    hits: list[Hit]
+    file: str  # the file's name in the store (or in .trash/)
+
+
+def check_fts5(conn: sqlite3.Connection) -> None:
+    """Raise :class:`StoreIOError` (exit 1) when this SQLite lacks FTS5."""
+    import sqlite3
+
+    try:
+        conn.execute("CREATE VIRTUAL TABLE temp._fts5_probe USING fts5(x)")
+        conn.execute("DROP TABLE temp._fts5_probe")
+    except sqlite3.OperationalError:
+        raise StoreIOError(
+            f"search needs SQLite's FTS5, which this Python's SQLite "
+            f"({sqlite3.sqlite_version}) lacks") from None
+
+
+def trash_files(store_dir: Path) -> dict[str, tuple[str, FileKey]]:
+    """Files in ``<store>/.trash/`` by name: (session id, key). A trashed
+    file is ``<id>.jsonl`` or ``<id>.<something>.jsonl``."""
+    tdir = store_dir / ".trash"
+    out: dict[str, tuple[str, FileKey]] = {}
+    try:
+        names = os.listdir(tdir)
+    except OSError:
+        return out
+    for name in names:
+        if not name.endswith(".jsonl"):
+            continue
+        sid = name[:-6].split(".", 1)[0]
+        if not ID_PATTERN.fullmatch(sid):
+            continue
+        try:
+            st = os.stat(tdir / name, follow_symlinks=False)
+        except OSError:
+            continue
+        if stat.S_ISREG(st.st_mode):
+            out[name] = (sid, FileKey.of(st))
+    return out
+
+
+_SCHEMA = f"""
+CREATE TABLE info(key TEXT PRIMARY KEY, value);
+CREATE TABLE files(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    side INTEGER NOT NULL, name TEXT NOT NULL,
+    size INTEGER, mtime INTEGER, ino INTEGER,
+    end INTEGER, crc INTEGER, nmsg INTEGER,
+    title TEXT, summary TEXT,
+    UNIQUE(side, name));
+CREATE TABLE msg(
+    id INTEGER PRIMARY KEY AUTOINCREMENT,
+    file INTEGER NOT NULL, n INTEGER, role TEXT, off INTEGER, len INTEGER, mid TEXT);
+CREATE INDEX msg_file ON msg(file, mid);
+CREATE VIRTUAL TABLE msg_fts USING fts5(text, tool, content='', tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE title_fts USING fts5(title, tokenize='{_TOKENIZE}');
+"""
+_TABLES = {"info", "files", "msg", "msg_fts", "title_fts"}
+
+
+class _Damaged(Exception):
+    """The database is not ours, of another version, or unreadable."""
+
+
+@dataclass
+class _Plan:
+    """What a catch-up must do for one side."""
+
+    removed: list[int]  # file row ids
+    work: list[tuple[str, str, FileKey, tuple[Any, ...] | None]]  # name, sid, key, old row
+    total: int  # bytes to read (roughly)
+
+
+class _Seen:
+    """Message ids already indexed for a file: looked up in the database,
+    plus those of this pass."""
+
+    def __init__(self, conn: sqlite3.Connection | None, file_id: int) -> None:
+        self._conn, self._file, self._new = conn, file_id, set[str]()
+
+    def __contains__(self, mid: object) -> bool:
+        if mid in self._new:
+            return True
+        if self._conn is None:
+            return False
+        row = self._conn.execute(
+            "SELECT 1 FROM msg WHERE file = ? AND mid = ? LIMIT 1", (self._file, mid)).fetchone()
+        return row is not None
+
+    def add(self, mid: str) -> None:
+        self._new.add(mid)
+
+
+class SearchIndex:
+    """The search database of one store."""
+
+    def __init__(self, store: JSONLStore, cache: Path | None) -> None:
+        self._store = store
+        self._dir = store.dir
+        self._real = str(store.dir.resolve())
+        self._path: Path | None = None
+        if cache is not None:
+            self._path = cache / f"search-{_tag(self._real)}.sqlite3"
+        self._conn: sqlite3.Connection | None = None
+
+    @property
+    def path(self) -> Path | None:
+        """The database file (``None``: kept in memory, no cache dir)."""
+        return self._path
+
+    # -- opening -----------------------------------------------------------
+    def open(self, *, reindex: bool = False) -> sqlite3.Connection:
+        import sqlite3
+
+        if self._conn is not None:
+            return self._conn
+        probe = sqlite3.connect(":memory:")
+        try:
+            check_fts5(probe)
+        finally:
+            probe.close()
+        if reindex:
+            self._remove_files()
+        try:
+            self._conn = self._connect()
+        except (_Damaged, sqlite3.DatabaseError):
+            self._close()
+            self._remove_files()
+            try:
+                self._conn = self._connect()
+            except (_Damaged, sqlite3.DatabaseError, OSError):
+                self._close()
+                self._path = None  # cannot keep it on disk: in memory this time
+                self._conn = self._connect()
+        except OSError:
+            self._path = None
+            self._conn = self._connect()
+        return self._conn
+
+    def _connect(self) -> sqlite3.Connection:
+        import sqlite3
+
+        if self._path is not None:
+            self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            conn = sqlite3.connect(self._path, timeout=_BUSY_MS / 1000, isolation_level=None,
+                                   check_same_thread=False)
+        else:
+            conn = sqlite3.connect(":memory:", isolation_level=None, check_same_thread=False)
+        self._conn = conn
+        conn.execute(f"PRAGMA busy_timeout = {_BUSY_MS}")
+        tables = {r[0] for r in conn.execute(
+            "SELECT name FROM sqlite_master WHERE type IN ('table')")}
+        if not tables:
+            conn.execute("PRAGMA journal_mode = WAL")
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Another search may have created it while we waited.
+                if not conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
+                    for statement in _SCHEMA.split(";"):
+                        if statement.strip():
+                            conn.execute(statement)
+                    conn.executemany("INSERT INTO info VALUES (?, ?)", [
+                        ("version", SCHEMA_VERSION), ("store", self._real), ("garbage", 0)])
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            tables = {r[0] for r in conn.execute(
+                "SELECT name FROM sqlite_master WHERE type IN ('table')")}
+        if not tables >= _TABLES:
+            raise _Damaged("not a sessionctl search index")
+        info = dict(conn.execute("SELECT key, value FROM info").fetchall())
+        if info.get("version") != SCHEMA_VERSION or info.get("store") != self._real:
+            raise _Damaged("another version or store")
+        conn.execute("PRAGMA synchronous = NORMAL")
+        return conn
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                self._conn.close()
+            self._conn = None
+
+    def _remove_files(self) -> None:
+        if self._path is None:
+            return
+        for suffix in ("", "-wal", "-shm", "-journal"):
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(f"{self._path}{suffix}")
+
+    def close(self) -> None:
+        self._close()
+
+    # -- catching up -------------------------------------------------------
+    def _plan(self, side: int, files: dict[str, tuple[str, FileKey]]) -> _Plan:
+        conn = self._conn
+        assert conn is not None
+        rows = conn.execute(
+            "SELECT id, name, size, mtime, ino, end, crc, nmsg FROM files WHERE side = ?",
+            (side,)).fetchall()
+        removed = []
+        work = []
+        total = 0
+        known: dict[str, tuple[Any, ...]] = {}
+        for row in rows:
+            if row[1] in files:
+                known[row[1]] = row
+            else:
+                removed.append(row[0])
+        for name, (sid, key) in files.items():
+            old = known.get(name)
+            if old is not None and (old[2], old[3], old[4]) == (key.size, key.mtime_ns, key.ino):
+                continue
+            total += key.size - (old[5] if old is not None and key.ino == old[4] and
+                                 key.size > old[2] else 0)
+            work.append((name, sid, key, old))
+        return _Plan(removed, work, total)
+
+    def catch_up(
+        self, side: int, files: dict[str, tuple[str, FileKey]], *,
+        progress: Progress | None = None,
+    ) -> int:
+        """Bring the index of one side (store or trash) up to ``files``
+        (name -> (id, key)); returns the number of files read."""
+        import sqlite3
+
+        conn = self.open()
+        plan = self._plan(side, files)
+        if not plan.removed and not plan.work:
+            return 0
+        total = max(plan.total, 1)
+        done = 0
+        count = 0
+        self._maybe_rebuild()
+        conn = self.open()
+        while True:
+            conn.execute("BEGIN IMMEDIATE")
+            try:
+                # Planned again under the write lock: another search may
+                # have done part of the work meanwhile.
+                plan = self._plan(side, files)
+                for fid in plan.removed:
+                    self._drop(fid)
+                batch = 0
+                finished = True
+                for name, sid, key, old in plan.work:
+                    if batch >= _BATCH_BYTES:
+                        finished = False
+                        break
+                    read = self._index_file(side, name, sid, key, old)
+                    batch += read
+                    done += read
+                    count += 1
+                    if progress is not None:
+                        progress(min(done, total), total)
+                conn.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(sqlite3.Error):
+                    conn.execute("ROLLBACK")
+                raise
+            if finished:
+                return count
+
+    def _maybe_rebuild(self) -> None:
+        """Start afresh when unreachable rows outweigh live ones."""
+        conn = self._conn
+        assert conn is not None
+        garbage = conn.execute("SELECT value FROM info WHERE key = 'garbage'").fetchone()
+        if not garbage or garbage[0] < 50_000:
+            return
+        live = conn.execute("SELECT max(id) FROM msg").fetchone()[0] or 0
+        if garbage[0] > live - garbage[0]:
+            self._close()
+            self._remove_files()
+            self.open()
+
+    def _drop(self, fid: int) -> None:
+        conn = self._conn
+        assert conn is not None
+        self._forget_messages(fid)
+        conn.execute("DELETE FROM files WHERE id = ?", (fid,))
+        conn.execute("DELETE FROM title_fts WHERE rowid = ?", (fid,))
+
+    def _forget_messages(self, fid: int) -> None:
+        conn = self._conn
+        assert conn is not None
+        cur = conn.execute("DELETE FROM msg WHERE file = ?", (fid,))
+        if cur.rowcount > 0:
+            conn.execute("UPDATE info SET value = value + ? WHERE key = 'garbage'",
+                         (cur.rowcount,))
+
+    def _file_path(self, side: int, name: str) -> Path:
+        return (self._dir / ".trash" / name) if side == TRASH else (self._dir / name)
+
+    def _index_file(
+        self, side: int, name: str, sid: str, key: FileKey, old: tuple[Any, ...] | None,
+    ) -> int:
+        """Index one new or changed file; returns the bytes read."""
+        from .. import fsio
+
+        conn = self._conn
+        assert conn is not None
+        path = self._file_path(side, name)
+        try:
+            f = fsio.open_regular(path)
+        except OSError:
+            # Gone or unreadable: it drops out (list reports unreadable ones).
+            if old is not None:
+                self._drop(old[0])
+            return 0
+        with f:
+            st = os.fstat(f.fileno())
+            key = FileKey.of(st)
+            start, count, fid = 0, 0, None
+            if old is not None:
+                fid = old[0]
+                o_size, o_ino, o_end, o_crc, o_nmsg = old[2], old[4], old[5], old[6], old[7]
+                if (o_ino == key.ino and key.size >= o_size and o_end <= key.size
+                        and _tail_crc(f, o_end) == o_crc):
+                    start, count = o_end, o_nmsg  # only grew: read the new part
+                else:
+                    self._forget_messages(fid)
+            if fid is None:
+                cur = conn.execute("INSERT INTO files(side, name, nmsg) VALUES (?, ?, 0)",
+                                   (side, name))
+                fid = cur.lastrowid
+                assert fid is not None
+            fold = SearchFold(count=count, seen=_Seen(conn if start else None, fid))
+            f.seek(start)
+            end, rows = _read_docs(f, start, key.size, fold)
+            for doc, off, length in rows:
+                cur = conn.execute(
+                    "INSERT INTO msg(file, n, role, off, len, mid) VALUES (?, ?, ?, ?, ?, ?)",
+                    (fid, doc.n, doc.role, off, length, doc.mid or None))
+                conn.execute("INSERT INTO msg_fts(rowid, text, tool) VALUES (?, ?, ?)",
+                             (cur.lastrowid, space_cjk(doc.text), space_cjk(doc.tool)))
+            summary = None
+            if side == TRASH:
+                summary = _summary_json(f)
+            conn.execute(
+                "UPDATE files SET size = ?, mtime = ?, ino = ?, end = ?, crc = ?, nmsg = ?,"
+                " summary = ? WHERE id = ?",
+                (key.size, key.mtime_ns, key.ino, end, _tail_crc(f, end), fold.count,
+                 summary, fid))
+        return key.size - start
+
+    def set_titles(self, side: int, titles: dict[str, str]) -> None:
+        """Keep each file's current title searchable (name -> title)."""
+        import sqlite3
+
+        conn = self.open()
+        rows = conn.execute("SELECT id, name, title FROM files WHERE side = ?",
+                            (side,)).fetchall()
+        changes = [(fid, titles[name]) for fid, name, title in rows
+                   if name in titles and titles[name] != title]
+        if not changes:
+            return
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            for fid, title in changes:
+                conn.execute("UPDATE files SET title = ? WHERE id = ?", (title, fid))
+                conn.execute("DELETE FROM title_fts WHERE rowid = ?", (fid,))
+                conn.execute("INSERT INTO title_fts(rowid, title) VALUES (?, ?)",
+                             (fid, space_cjk(title)))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
+
+    def trash_summaries(self) -> dict[str, Summary]:
+        """Summaries of the indexed trash files (read when they were indexed)."""
+        import orjson
+
+        conn = self.open()
+        out = {}
+        for name, data in conn.execute(
+                "SELECT name, summary FROM files WHERE side = ? AND summary IS NOT NULL",
+                (TRASH,)):
+            with contextlib.suppress(ValueError, TypeError, IndexError):
+                out[name] = Summary.from_json(orjson.loads(data))
+        return out
+
+    # -- searching -----------------------------------------------------------
+    def search(
+        self, query: Query, side: int, allowed: dict[str, SessionInfo], *,
+        roles: frozenset[str] = frozenset(), limit: int = 20,
+    ) -> list[SessionResult]:
+        """The best ``limit`` sessions among ``allowed`` (file name -> row)
+        for ``query``: by their best message (and title), ties newest first."""
+        conn = self.open()
+        names = {fid: name for fid, name in conn.execute(
+            "SELECT id, name FROM files WHERE side = ?", (side,)) if name in allowed}
+        per_file: dict[int, list[tuple[float, int, str, int, int, int]]] = {}
+        text_roles = sorted(roles - {"tool"})
+        queries: list[tuple[str, list[str] | None]] = []
+        if not roles:
+            queries.append((query.fts(), None))
+        else:
+            if "tool" in roles:
+                queries.append((query.fts("tool"), None))
+            if text_roles:
+                queries.append((query.fts("text"), text_roles))
+        seen_rows: set[int] = set()
+        for expr, only in queries:
+            sql = ("SELECT m.id, m.file, m.n, m.role, m.off, m.len, -bm25(msg_fts) AS s"
+                   " FROM msg_fts JOIN msg m ON m.id = msg_fts.rowid WHERE msg_fts MATCH ?")
+            params: list[Any] = [expr]
+            if only is not None:
+                sql += " AND m.role IN (" + ",".join("?" * len(only)) + ")"
+                params += only
+            for mid, fid, n, role, off, length, score in conn.execute(sql, params):
+                if fid not in names or mid in seen_rows:
+                    continue
+                seen_rows.add(mid)
+                per_file.setdefault(fid, []).append((score, n, role, off, length, mid))
+        titles: dict[int, float] = {}
+        if not roles:
+            for fid, score in conn.execute(
+                    "SELECT rowid, -bm25(title_fts) FROM title_fts WHERE title_fts MATCH ?",
+                    (query.fts(),)):
+                if fid in names:
+                    titles[fid] = score
+        ranked = []
+        for fid in set(per_file) | set(titles):
+            hits = per_file.get(fid, [])
+            best = max((h[0] for h in hits), default=0.0)
+            score = best + TITLE_WEIGHT * titles.get(fid, 0.0)
+            info = allowed[names[fid]]
+            ranked.append((score, info.updated[0], info.id, fid))
+        ranked.sort(key=lambda r: r[2], reverse=True)  # then ties: ids descending
+        ranked.sort(key=lambda r: (-r[0], -r[1]))
+        results = []
+        for score, _, _, fid in ranked[:limit]:
+            name = names[fid]
+            info = allowed[name]
+            hits = sorted(per_file.get(fid, []), key=lambda h: (-h[0], h[1]))[:HITS_PER_SESSION]
+            out = self._hits(side, name, hits, query, roles)
+            if not out:
+                matches, _ = find_matches(info.title, query.positive_terms)
+                snippet, spans = make_snippet(info.title, matches)
+                out = [Hit(None, "title", snippet, spans)]
+            results.append(SessionResult(info, round(score, 6), out, name))
+        return results
+
+    def _hits(
+        self, side: int, name: str, hits: list[tuple[float, int, str, int, int, int]],
+        query: Query, roles: frozenset[str],
+    ) -> list[Hit]:
+        """Snippets for a session's hits, read from its file."""
+        if not hits:
+            return []
+        from .. import fsio
+
+        out = []
+        terms = query.positive_terms
+        try:
+            f = fsio.open_regular(self._file_path(side, name))
+        except OSError:
+            f = None
+        try:
+            for _score, n, role, off, length, _mid in hits:
+                text, tool = "", ""
+                if f is not None:
+                    rec = loads_line(os.pread(f.fileno(), length, off))
+                    msg = rec.get("message") if rec and rec.get("type") == "message" else None
+                    if isinstance(msg, dict):
+                        text, tool = message_parts(msg)
+                use_text = not roles or role in roles
+                use_tool = not roles or "tool" in roles
+                m_text, k_text = find_matches(text, terms) if use_text else ([], -1)
+                m_tool, k_tool = find_matches(tool, terms) if use_tool else ([], -1)
+                if k_tool > k_text or (not use_text and use_tool):
+                    snippet, spans = make_snippet(tool, m_tool)
+                    out.append(Hit(n, "tool", snippet, spans))
+                else:
+                    snippet, spans = make_snippet(text, m_text)
+                    out.append(Hit(n, role, snippet, spans))
+        finally:
+            if f is not None:
+                f.close()
+        return out
+
+
+def _tail_crc(f: Any, end: int) -> int:
+    """Checksum of the last :data:`TAIL` bytes before ``end``."""
+    start = max(0, end - TAIL)
+    data = os.pread(f.fileno(), end - start, start)
+    return zlib.crc32(data) ^ (len(data) << 32)
+
+
+def _summary_json(f: Any) -> str:
+    """A trashed file's listing summary, as JSON text."""
+    import orjson
+
+    from ..scan import summarize
+
+    f.seek(0)
+    return orjson.dumps(summarize(f).to_json()).decode()
+
+
+class _Bounded:
+    """A file read from its current position up to ``limit`` bytes."""
+
+    def __init__(self, f: Any, left: int) -> None:
+        self._f, self._left = f, left
+
+    def read(self, n: int) -> bytes:
+        if self._left <= 0:
+            return b""
+        data: bytes = self._f.read(min(n, self._left))
+        self._left -= len(data)
+        return data
+
+
+def _read_docs(
+    f: Any, start: int, size: int, fold: SearchFold
+) -> tuple[int, list[tuple[SearchDoc, int, int]]]:
+    """Search documents of the lines in ``[start, size)``, with each line's
+    offset and length, and the offset after the last line read whole. A last
+    line without its newline counts only when it is a complete record."""
+    rows: list[tuple[SearchDoc, int, int]] = []
+    pos = start
+    end = start
+    for block, _data in read_blocks(_Bounded(f, size - start)):
+        for line in block:
+            off = pos
+            pos += len(line) + 1
+            terminated = pos <= size
+            if not terminated:
+                pos = size
+            rec = loads_line(line) if b'"message"' in line else None
+            if rec is None:
+                if terminated or not line.strip():
+                    end = pos
+                continue  # blank, damaged, or torn (read again once complete)
+            end = pos
+            doc = fold.record(rec)
+            if doc is not None:
+                rows.append((doc, off, len(line)))
+    return end, rows
+
+
+def iter_names(files: dict[str, FileKey]) -> Iterator[tuple[str, tuple[str, FileKey]]]:
+    """Store files (id -> key) as (file name, (id, key))."""
+    for sid, key in files.items():
+        yield f"{sid}.jsonl", (sid, key)
+
+
+def store_infos(
+    store: JSONLStore,
+) -> tuple[dict[str, tuple[str, FileKey]], dict[str, SessionInfo], list[tuple[str, str]]]:
+    """The store's files by name, listing rows by file name (hidden ones
+    included), and unreadable sessions."""
+    listing = store.listing(include_hidden=True, write_index=False)
+    files = dict(iter_names(listing.keys))
+    rows = {f"{i.id}.jsonl": i for i in listing.sessions}
+    return files, rows, list(listing.skipped)
+
+
+def trash_infos(
+    index: SearchIndex, files: dict[str, tuple[str, FileKey]]
+) -> dict[str, SessionInfo]:
+    """Listing rows for trashed files (from the summaries kept at indexing)."""
+    from ..times import format_ns
+
+    out = {}
+    summaries = index.trash_summaries()
+    for name, (sid, key) in files.items():
+        s = summaries.get(name)
+        if s is None:
+            continue
+        mtime = (key.mtime_ns, format_ns(key.mtime_ns))
+        out[name] = SessionInfo(
+            id=sid, title=s.title or s.first_user_text, workspace=s.workspace,
+            vendor=s.vendor, endpoint=s.endpoint, model=s.model,
+            created=s.created or s.updated or mtime, updated=s.updated or mtime,
+            msg_count=s.msg_count, hidden=not s.user_interaction, preview=s.preview)
+    return out
+
+
+def run_search(
+    store: JSONLStore, query: Query, *,
+    keep: Callable[[SessionInfo], bool] = lambda i: True,
+    roles: Iterable[str] = (), trash: bool = False, include_hidden: bool = False,
+    limit: int = 20, reindex: bool = False, progress: Progress | None = None,
+    cache: Path | None = None,
+) -> tuple[list[SessionResult], list[tuple[str, str]]]:
+    """Catch the index up and search: (results best first, unreadable sessions)."""
+    import sqlite3
+
+    from ..paths import cache_dir
+
+    index = SearchIndex(store, cache if cache is not None else cache_dir())
+    skipped: list[tuple[str, str]] = []
+    for attempt in (0, 1):
+        try:
+            index.open(reindex=reindex or attempt == 1)
+            if trash:
+                files = trash_files(store.dir)
+                index.catch_up(TRASH, files, progress=progress)
+                rows = trash_infos(index, files)
+            else:
+                files, rows, skipped = store_infos(store)
+                index.catch_up(STORE, files, progress=progress)
+            index.set_titles(TRASH if trash else STORE, {n: i.title for n, i in rows.items()})
+            allowed = {n: i for n, i in rows.items()
+                       if (include_hidden or not i.hidden) and keep(i)}
+            side = TRASH if trash else STORE
+            return index.search(query, side, allowed, roles=frozenset(roles),
+                                limit=limit), skipped
+        except sqlite3.DatabaseError as err:
+            # A database damaged under us (or by a crash): rebuilt once.
+            index.close()
+            if attempt == 1:
+                raise StoreIOError(f"search index failed: {err}") from err
+        except SessionError:
+            raise
+        finally:
+            index.close()
+    raise AssertionError("unreachable")
