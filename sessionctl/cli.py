@@ -681,6 +681,12 @@ def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
         raise StoreIOError.wrap(f"run {argv[0]}", err) from err
 
 
+from .search_command import EPILOG as _SEARCH_EPILOG  # noqa: E402
+from .search_command import search as _search  # noqa: E402
+
+app.command("search", epilog=_SEARCH_EPILOG)(_search)
+
+
 #: The commands by name, in the order defined (see _LazyCommands).
 _COMMANDS: dict[str, CommandInfo] = {
     info.name or typer.main.get_command_name(info.callback.__name__): info
