@@ -388,10 +388,18 @@ def show(
         "--context", help="Only what resume feeds the agent.")] = False,
     full: Annotated[bool, typer.Option("--full", help="Do not fold long tool output.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never use a pager.")] = False,
+    start: Annotated[int | None, typer.Option(
+        "--from", metavar="N", min=1,
+        help="Start at message N (1-based, full history; search shows #N).")] = None,
 ) -> None:
     """Show one session: through a pager on a terminal, plain when piped."""
     store = _store()
     sid = store.resolve_id(session_id)
+    if start is not None:
+        if as_json or context:
+            raise UsageError("--from cannot be used with --json or --context")
+        _show_from(store.load(sid), start, full=full, no_pager=no_pager)
+        return
     if as_json:
         sys.stdout.flush()
         store.write_json(sid, sys.stdout.buffer, context=context)
@@ -413,6 +421,21 @@ def show(
         os.environ["LESS"] = "FRX"
     with console.pager(styles=styles):
         render_show(session, console, full=full, context=context)
+
+
+def _show_from(session: Any, start: int, *, full: bool, no_pager: bool) -> None:
+    """``show --from N``: the view from message N on (plain text when piped)."""
+    from .render import render_show
+
+    if start > len(session.messages):
+        raise UsageError(f"session {session.id} has {len(session.messages)} messages, "
+                         f"not {start}")
+    console = _console()
+    if no_pager or not _stdout_is_terminal():
+        render_show(session, console, full=full, context=False, start=start)
+        return
+    with console.pager(styles=not os.environ.get("NO_COLOR")):
+        render_show(session, console, full=full, context=False, start=start)
 
 
 @app.command("export-md", epilog=(

@@ -311,8 +311,11 @@ def _checkpoint_label(c: dict[str, int]) -> str:
 _ROLE_STYLE = {"user": "bold green", "assistant": "bold blue", "system": "bold magenta"}
 
 
-def render_show(session: Session, console: Console, *, full: bool, context: bool) -> None:
-    """``show`` on a terminal: header, role sections, markdown, tool calls."""
+def render_show(
+    session: Session, console: Console, *, full: bool, context: bool, start: int = 1
+) -> None:
+    """``show`` on a terminal: header, role sections, markdown, tool calls;
+    from the ``start``-th message (1-based, full history) on."""
     from rich.rule import Rule
     from rich.text import Text
 
@@ -330,7 +333,13 @@ def render_show(session: Session, console: Console, *, full: bool, context: bool
     marks = {} if context else {
         c["after_message"]: c for c in session.checkpoint_summaries()
     }
+    if start > 1:
+        console.print()
+        console.print(Text(f"(from message #{start}; {_plural(start - 1, 'earlier message')}"
+                           " not shown)", style="dim"))
     for i, msg in enumerate(msgs):
+        if i < start - 1:
+            continue
         if i in marks:
             c = marks[i]
             console.print()
