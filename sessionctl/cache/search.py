@@ -29,7 +29,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.query import Query, space_cjk
+from ..core.query import Query, space_cjk, word_set
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
 from ..core.snippets import find_matches, make_snippet
 from ..errors import SessionError, StoreIOError
@@ -146,8 +146,15 @@ CREATE TABLE msg(
 CREATE INDEX msg_file ON msg(file, mid);
 CREATE VIRTUAL TABLE msg_fts USING fts5(text, tool, content='', tokenize='{_TOKENIZE}');
 CREATE VIRTUAL TABLE title_fts USING fts5(title, tokenize='{_TOKENIZE}');
+CREATE TABLE vocab(id INTEGER PRIMARY KEY, term TEXT UNIQUE);
+CREATE VIRTUAL TABLE vocab_tri USING fts5(
+    term, content='vocab', content_rowid='id', tokenize='trigram', detail='none');
+CREATE TRIGGER vocab_ai AFTER INSERT ON vocab BEGIN
+    INSERT INTO vocab_tri(rowid, term) VALUES (new.id, new.term)|END
 """
-_TABLES = {"info", "files", "msg", "msg_fts", "title_fts"}
+_TABLES = {"info", "files", "msg", "msg_fts", "title_fts", "vocab", "vocab_tri"}
+#: At most this many indexed words containing a bare word join its match.
+MAX_INSIDE = 500
 
 
 class _Damaged(Exception):
@@ -194,6 +201,7 @@ class SearchIndex:
         if cache is not None:
             self._path = cache / f"search-{_tag(self._real)}.sqlite3"
         self._conn: sqlite3.Connection | None = None
+        self._words: set[str] = set()  # words of this batch, for the vocabulary
 
     @property
     def path(self) -> Path | None:
@@ -250,7 +258,7 @@ class SearchIndex:
                 if not conn.execute("SELECT 1 FROM sqlite_master LIMIT 1").fetchone():
                     for statement in _SCHEMA.split(";"):
                         if statement.strip():
-                            conn.execute(statement)
+                            conn.execute(statement.replace("|", "; "))
                     conn.executemany("INSERT INTO info VALUES (?, ?)", [
                         ("version", SCHEMA_VERSION), ("store", self._real), ("garbage", 0)])
                 conn.execute("COMMIT")
@@ -346,6 +354,7 @@ class SearchIndex:
                     count += 1
                     if progress is not None:
                         progress(min(done, total), total)
+                self._flush_words()
                 conn.execute("COMMIT")
             except BaseException:
                 with contextlib.suppress(sqlite3.Error):
@@ -353,6 +362,35 @@ class SearchIndex:
                 raise
             if finished:
                 return count
+
+    def _flush_words(self) -> None:
+        """Add the batch's words to the vocabulary (which finds the words a
+        bare query word occurs inside)."""
+        conn = self._conn
+        assert conn is not None
+        if self._words:
+            conn.executemany("INSERT OR IGNORE INTO vocab(term) VALUES (?)",
+                             ((w,) for w in self._words))
+            self._words = set()
+
+    def words_containing(self, word: str) -> list[str]:
+        """Indexed words that contain ``word`` (3+ characters) without
+        starting with it (the prefix match has those), at most
+        :data:`MAX_INSIDE`."""
+        conn = self.open()
+        grams = [word[i:i + 3] for i in range(len(word) - 2)]
+        if len(grams) > 8:  # enough to be selective; the check below is exact
+            step = len(grams) / 8
+            grams = [grams[int(k * step)] for k in range(8)] + [grams[-1]]
+        expr = " AND ".join('"' + g.replace('"', '""') + '"' for g in dict.fromkeys(grams))
+        out = []
+        for (term,) in conn.execute(
+                "SELECT term FROM vocab_tri WHERE vocab_tri MATCH ?", (expr,)):
+            if word in term and not term.startswith(word):
+                out.append(term)
+                if len(out) >= MAX_INSIDE:
+                    break
+        return out
 
     def _maybe_rebuild(self) -> None:
         """Start afresh when unreachable rows outweigh live ones."""
@@ -421,7 +459,10 @@ class SearchIndex:
             fold = SearchFold(count=count, seen=_Seen(conn if start else None, fid))
             f.seek(start)
             end, rows = _read_docs(f, start, key.size, fold)
+            words = self._words
             for doc, off, length in rows:
+                words |= word_set(doc.text)
+                words |= word_set(doc.tool)
                 cur = conn.execute(
                     "INSERT INTO msg(file, n, role, off, len, mid) VALUES (?, ?, ?, ?, ?, ?)",
                     (fid, doc.n, doc.role, off, length, doc.mid or None))
@@ -455,6 +496,8 @@ class SearchIndex:
                 conn.execute("DELETE FROM title_fts WHERE rowid = ?", (fid,))
                 conn.execute("INSERT INTO title_fts(rowid, title) VALUES (?, ?)",
                              (fid, space_cjk(title)))
+                self._words |= word_set(title)
+            self._flush_words()
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
@@ -486,14 +529,15 @@ class SearchIndex:
             "SELECT id, name FROM files WHERE side = ?", (side,)) if name in allowed}
         per_file: dict[int, list[tuple[float, int, str, int, int, int]]] = {}
         text_roles = sorted(roles - {"tool"})
+        inside = {w: self.words_containing(w) for w in query.infixes}
         queries: list[tuple[str, list[str] | None]] = []
         if not roles:
-            queries.append((query.fts(), None))
+            queries.append((query.fts(inside=inside), None))
         else:
             if "tool" in roles:
-                queries.append((query.fts("tool"), None))
+                queries.append((query.fts("tool", inside), None))
             if text_roles:
-                queries.append((query.fts("text"), text_roles))
+                queries.append((query.fts("text", inside), text_roles))
         seen_rows: set[int] = set()
         for expr, only in queries:
             sql = ("SELECT m.id, m.file, m.n, m.role, m.off, m.len, -bm25(msg_fts) AS s"
@@ -511,7 +555,7 @@ class SearchIndex:
         if not roles:
             for fid, score in conn.execute(
                     "SELECT rowid, -bm25(title_fts) FROM title_fts WHERE title_fts MATCH ?",
-                    (query.fts(),)):
+                    (query.fts(inside=inside),)):
                 if fid in names:
                     titles[fid] = score
         ranked = []
@@ -523,6 +567,14 @@ class SearchIndex:
             ranked.append((score, info.updated[0], info.id, fid))
         ranked.sort(key=lambda r: r[2], reverse=True)  # then ties: ids descending
         ranked.sort(key=lambda r: (-r[0], -r[1]))
+        # Trashed copies of one session: the best one stands for it.
+        shown: set[str] = set()
+        unique = []
+        for r in ranked:
+            if r[2] not in shown:
+                shown.add(r[2])
+                unique.append(r)
+        ranked = unique
         results = []
         for score, _, _, fid in ranked[:limit]:
             name = names[fid]

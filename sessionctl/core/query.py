@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 from ..errors import UsageError
@@ -21,18 +21,23 @@ from ..errors import UsageError
 __all__ = [
     "MAX_QUERY_BYTES",
     "MAX_TERMS",
+    "MIN_INFIX",
     "Query",
     "Term",
     "fold",
     "parse_query",
     "space_cjk",
     "tokens",
+    "word_set",
 ]
 
 #: Longer queries are refused: nobody types them, and each term costs a
 #: posting-list walk.
 MAX_QUERY_BYTES = 2048
 MAX_TERMS = 64
+#: A bare word this long or longer also matches inside words (``dex`` finds
+#: ``index``), as the agent's own substring search does.
+MIN_INFIX = 3
 
 # Scripts written without spaces between words: each of their characters
 # is indexed as a word of its own, so any run of them is found by substring
@@ -72,6 +77,21 @@ def fold(word: str) -> str:
     return "".join(c for c in decomposed if not unicodedata.combining(c)).casefold()
 
 
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+
+
+def word_set(text: str, max_len: int = 48) -> set[str]:
+    """The distinct lower-cased words of ``text`` (no CJK: those are found
+    by substring anyway), each at most ``max_len`` characters."""
+    if text.isascii():
+        return {w for w in _ASCII_WORD.findall(text.lower()) if len(w) <= max_len}
+    out = set()
+    for w in set(_WORD.findall(text.lower())):
+        if len(w) <= max_len and not _CJK.search(w):
+            out.add(w)
+    return out
+
+
 def tokens(text: str) -> list[tuple[int, int, str]]:
     """``(start, end, folded word)`` of each word of ``text`` (CJK characters
     are words of one character), in order."""
@@ -105,18 +125,44 @@ class Term:
 
     @property
     def words(self) -> list[str]:
-        """The folded words of the term, as the index sees them."""
+        """The folded words of the term (to find them in a text)."""
         return [w for _, _, w in tokens(self.text)]
 
     @property
-    def prefix(self) -> bool:
-        """Whether the last word matches words it begins."""
-        return not self.phrase
+    def pieces(self) -> list[str]:
+        """The term's words as written, lower-cased: the index folds them
+        itself (its diacritics rules are SQLite's, not Python's)."""
+        return [self.text[a:b].lower() for a, b, _ in tokens(self.text)]
 
-    def fts(self) -> str:
-        """The term as one quoted FTS5 string (a phrase of its words)."""
-        body = " ".join(self.words).replace('"', '""')
-        return f'"{body}"' + ("*" if self.prefix else "")
+    @property
+    def prefix(self) -> bool:
+        """Whether the term matches words it begins: a bare word of one
+        piece (an identifier such as ``store.go`` is matched whole)."""
+        return not self.phrase and len(self.words) == 1
+
+    @property
+    def infix(self) -> str | None:
+        """The word that may also match inside longer words (a bare word of
+        one piece, at least :data:`MIN_INFIX` characters), else ``None``."""
+        if not self.prefix:
+            return None
+        word = self.pieces[0]
+        return word if len(word) >= MIN_INFIX and not _CJK.search(word) else None
+
+    def fts(self, inside: Mapping[str, Sequence[str]] | None = None) -> str:
+        """The term as one quoted FTS5 string (a phrase of its words); with
+        ``inside``, also the indexed words that contain it (from the
+        index's vocabulary)."""
+        body = " ".join(self.pieces).replace('"', '""')
+        own = f'"{body}"' + ("*" if self.prefix else "")
+        more = inside.get(self.infix or "", ()) if inside else ()
+        if not more:
+            return own
+        return "(" + " OR ".join([own, *(_quote(w) for w in more)]) + ")"
+
+
+def _quote(word: str) -> str:
+    return '"' + word.replace('"', '""') + '"'
 
 
 @dataclass(frozen=True)
@@ -131,15 +177,23 @@ class Query:
     def positive_terms(self) -> list[Term]:
         return [t for g in self.groups for t in g]
 
-    def fts(self, column: str | None = None) -> str:
+    @property
+    def infixes(self) -> set[str]:
+        """The words that may also match inside longer words."""
+        return {w for t in self.positive_terms if (w := t.infix)}
+
+    def fts(
+        self, column: str | None = None, inside: Mapping[str, Sequence[str]] | None = None,
+    ) -> str:
         """The FTS5 MATCH expression; with ``column``, the positive part must
-        match in that column (exclusions still apply to the whole row)."""
+        match in that column (exclusions still apply to the whole row).
+        ``inside`` maps a bare word to indexed words containing it."""
         parts = []
         for group in self.groups:
             if len(group) == 1:
-                parts.append(group[0].fts())
+                parts.append(group[0].fts(inside))
             else:
-                parts.append("(" + " OR ".join(t.fts() for t in group) + ")")
+                parts.append("(" + " OR ".join(t.fts(inside) for t in group) + ")")
         expr = " AND ".join(parts)
         if column is not None:
             expr = "{" + column + "} : (" + expr + ")"

@@ -34,11 +34,16 @@ def _match_in(
             continue
         k = len(tw)
         last = k - 1
+        infix = tw[0] if term.infix is not None else None
         for i in range(len(words) - k + 1):
             ok = True
             for j in range(k):
                 w = words[i + j]
-                if j == last and term.prefix:
+                if infix is not None:
+                    if infix not in w:
+                        ok = False
+                        break
+                elif j == last and term.prefix:
                     if not w.startswith(tw[j]):
                         ok = False
                         break
