@@ -126,9 +126,13 @@ def make_snippet(
         while start < n and _flat(text[start]):
             start += 1
     # Copy characters, folding whitespace runs, keeping each one's source place.
+    back = start - 1
+    while back >= 0 and _flat(text[back]):
+        back -= 1
+    cut_start = back >= 0  # text before the excerpt (not only whitespace)
     out: list[str] = []
     src: list[int] = []
-    budget = limit - (1 if start > 0 else 0)
+    budget = limit - (1 if cut_start else 0)
     i = start
     while i < n and len(out) < budget:
         ch = text[i]
@@ -146,14 +150,14 @@ def make_snippet(
     while rest < n and _flat(text[rest]):
         rest += 1
     cut_end = rest < n
-    if cut_end and len(out) + (1 if start > 0 else 0) >= limit:
+    if cut_end and len(out) + (1 if cut_start else 0) >= limit:
         # Room for the closing ellipsis.
         out.pop()
         src.pop()
     while out and out[-1] == " ":
         out.pop()
         src.pop()
-    prefix = ELLIPSIS if start > 0 else ""
+    prefix = ELLIPSIS if cut_start else ""
     snippet = prefix + "".join(out) + (ELLIPSIS if cut_end else "")
     base = len(prefix)
     spans: list[tuple[int, int]] = []
