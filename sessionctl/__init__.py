@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .core.models import Checkpoint, ContentBlock, Message, Session, SessionInfo, TunnelEvent
+    from .core.paths import current_workspace_path, default_dir, normalize_workspace_path
     from .errors import (
         AmbiguousSessionId,
         CorruptStore,
@@ -25,9 +27,7 @@ if TYPE_CHECKING:
         StoreIOError,
         UsageError,
     )
-    from .models import Checkpoint, ContentBlock, Message, Session, SessionInfo, TunnelEvent
-    from .paths import current_workspace_path, default_dir, normalize_workspace_path
-    from .store import (
+    from .storage.store import (
         CleanupReport,
         JSONLStore,
         Listing,
@@ -43,12 +43,12 @@ _EXPORTS = {
          "SessionLocked", "SessionNotFound", "StoreIOError", "UsageError"], ".errors"),
     **dict.fromkeys(
         ["Checkpoint", "ContentBlock", "Message", "Session", "SessionInfo", "TunnelEvent"],
-        ".models"),
+        ".core.models"),
     **dict.fromkeys(
-        ["current_workspace_path", "default_dir", "normalize_workspace_path"], ".paths"),
+        ["current_workspace_path", "default_dir", "normalize_workspace_path"], ".core.paths"),
     **dict.fromkeys(
         ["CleanupReport", "JSONLStore", "Listing", "Store", "export_session_markdown",
-         "new_default_store", "new_session"], ".store"),
+         "new_default_store", "new_session"], ".storage.store"),
 }
 
 __all__ = [

@@ -17,8 +17,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 import sessionctl
-from sessionctl import fsio
-from sessionctl.cli import app
+from sessionctl.cli.app import app
+from sessionctl.storage import fsio
 
 ANSI = re.compile(r"\x1b\[|\x1b\]")
 #: Children import the very package the tests import.

@@ -44,9 +44,9 @@ def fast_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
     """Skip the fsyncs (4 ms each here) in tests about content, not
     durability: the writes, renames and their order are unchanged. Opt in
     with ``pytestmark = pytest.mark.usefixtures("fast_fsync")``."""
-    import sessionctl.fsio
+    import sessionctl.storage.fsio
 
-    monkeypatch.setattr(sessionctl.fsio, "_fsync", lambda fd: None)
+    monkeypatch.setattr(sessionctl.storage.fsio, "_fsync", lambda fd: None)
 
 
 def copy_store(src: Path, dst: Path, *, mtime_ns: int = FIXTURE_MTIME_NS) -> Path:

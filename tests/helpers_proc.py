@@ -214,8 +214,8 @@ def _out(line: str) -> None:
 
 def cmd_append_many(p: dict[str, Any]) -> None:
     """Append ``n`` messages ``<tag>:<i>:<padding>`` to one session."""
-    from sessionctl.models import Message, Session
-    from sessionctl.store import JSONLStore
+    from sessionctl.core.models import Message, Session
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -230,8 +230,8 @@ def cmd_append_many(p: dict[str, Any]) -> None:
 
 def cmd_append_timed(p: dict[str, Any]) -> None:
     """Like append_many, reporting ``<tag>:<i> <start> <end>`` (CLOCK_MONOTONIC)."""
-    from sessionctl.models import Message, Session
-    from sessionctl.store import JSONLStore
+    from sessionctl.core.models import Message, Session
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -270,7 +270,7 @@ def _check_raw(path: Path) -> str | None:
 def cmd_load_save_loop(p: dict[str, Any]) -> None:
     """Load and save one session until ``stop`` exists, checking the raw file
     between saves; reports ``save <load-start> <save-end> <messages>``."""
-    from sessionctl.store import JSONLStore
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     path = Path(p["dir"]) / f"{p['sid']}.jsonl"
@@ -299,7 +299,7 @@ def cmd_lister(p: dict[str, Any]) -> None:
     from datetime import datetime, timedelta, timezone
 
     from sessionctl.errors import SessionError
-    from sessionctl.store import JSONLStore
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     _wait_go(p)
@@ -325,8 +325,8 @@ def cmd_lister(p: dict[str, Any]) -> None:
 
 def cmd_index_worker(p: dict[str, Any]) -> None:
     """Create sessions (save or ensure_meta) and delete some of them again."""
-    from sessionctl.models import Message, Session
-    from sessionctl.store import JSONLStore
+    from sessionctl.core.models import Message, Session
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     rng = random.Random(p.get("seed", 0))
@@ -353,8 +353,8 @@ def cmd_index_worker(p: dict[str, Any]) -> None:
 
 def cmd_append_report(p: dict[str, Any]) -> None:
     """Append forever (bounded), printing each id once its append returned."""
-    from sessionctl.models import Message, Session
-    from sessionctl.store import JSONLStore
+    from sessionctl.core.models import Message, Session
+    from sessionctl.storage.store import JSONLStore
 
     if p.get("chunked"):
         _chunked_writes()
@@ -373,7 +373,7 @@ def _chunked_writes(chunk: int = 8192, pause: float = 0.0003) -> None:
     """Make fsio write in small pieces with pauses: the kernel may split any
     write like this; here a SIGKILL lands between two pieces often, so the
     kill tests see many torn tails."""
-    from sessionctl import fsio
+    from sessionctl.storage import fsio
 
     def write_all(fd: int, data: Any) -> None:
         view = memoryview(data)
@@ -393,7 +393,7 @@ def _install_crash(p: dict[str, Any]) -> None:
     the rename), ``replace_before`` / ``replace_after`` (around the rename to
     ``target``), ``fsync_dir`` (the directory fsync after that rename).
     """
-    from sessionctl import fsio
+    from sessionctl.storage import fsio
 
     where, target, at = p["where"], p["target"], p.get("at", 1)
     real_fsync, real_replace = fsio._fsync, fsio._replace
@@ -434,8 +434,8 @@ def _install_crash(p: dict[str, Any]) -> None:
 
 def cmd_save_loop(p: dict[str, Any]) -> None:
     """Load a session, then add message ``m<k>`` and save, ``n`` times."""
-    from sessionctl.models import Message
-    from sessionctl.store import JSONLStore
+    from sessionctl.core.models import Message
+    from sessionctl.storage.store import JSONLStore
 
     if p.get("crash"):
         _install_crash(p["crash"])
@@ -455,7 +455,7 @@ def cmd_cleanup(p: dict[str, Any]) -> None:
     """One cleanup with a cutoff in the future (every session is due)."""
     from datetime import datetime, timedelta, timezone
 
-    from sessionctl.store import JSONLStore
+    from sessionctl.storage.store import JSONLStore
 
     if p.get("crash"):
         _install_crash(p["crash"])
@@ -469,7 +469,7 @@ def cmd_lock_race(p: dict[str, Any]) -> None:
     """Take and release ``<sid>.lock`` ``n`` times, through sessionctl or as
     the Go agent does, checking mutual exclusion and the inode every time."""
     from sessionctl.errors import SessionLocked
-    from sessionctl.store import JSONLStore
+    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     path = Path(p["dir"]) / f"{p['sid']}.lock"

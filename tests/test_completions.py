@@ -35,8 +35,8 @@ import pytest
 import typer
 
 from sessionctl import JSONLStore, Message, new_session
-from sessionctl.cli import app
-from sessionctl.ids import hex_part
+from sessionctl.cli.app import app
+from sessionctl.core.ids import hex_part
 
 ROOT = Path(__file__).resolve().parents[1]
 COMPLETIONS = ROOT / "completions"
@@ -646,7 +646,7 @@ PROTOCOL = (
     "if sys.argv[1:] != ['bare']:\n"
     "    from typer._completion_classes import completion_init; completion_init()\n"
     "sys.argv[1:] = []\n"
-    "from sessionctl.cli import main; main()\n"
+    "from sessionctl._entry import main; main()\n"
 )
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
-from sessionctl.index import read_index
-from sessionctl.models import Message, Session
-from sessionctl.store import JSONLStore
+from sessionctl.core.models import Message, Session
+from sessionctl.storage.index import read_index
+from sessionctl.storage.store import JSONLStore
 
 try:
     from . import helpers_proc as hp
@@ -259,7 +259,7 @@ class _Interleave:
     without waiting (what list() does to write a rebuilt index back)."""
 
     def __init__(self, monkeypatch: pytest.MonkeyPatch, action: object) -> None:
-        from sessionctl import locking
+        from sessionctl.storage import locking
 
         real = locking.file_lock
         self.fired = False
@@ -309,7 +309,7 @@ def test_cleanup_never_deletes_an_append_it_did_not_see(
     import threading
     from datetime import datetime, timedelta, timezone
 
-    from sessionctl import locking
+    from sessionctl.storage import locking
 
     sid = "old-session"
     (store_dir / f"{sid}.jsonl").write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in [

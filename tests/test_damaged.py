@@ -15,9 +15,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from sessionctl import JSONLStore, Message, Session, SessionError
-from sessionctl.index import read_index
-from sessionctl.records import dumps_line, loads_line
-from sessionctl.times import parse_ns
+from sessionctl.core.records import dumps_line, loads_line
+from sessionctl.core.times import parse_ns
+from sessionctl.storage.index import read_index
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

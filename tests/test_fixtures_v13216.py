@@ -15,7 +15,7 @@ import pytest
 from conftest import FIXTURE_MTIME_NS, load_expected216, read_records
 
 from sessionctl import JSONLStore
-from sessionctl.times import format_ns, parse_ns
+from sessionctl.core.times import format_ns, parse_ns
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

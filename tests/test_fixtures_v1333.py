@@ -15,9 +15,9 @@ from typing import Any
 import pytest
 from conftest import FIXTURE_MTIME_NS, V1333, load_expected33, read_records
 
-import sessionctl.store as store_mod
+import sessionctl.storage.store as store_mod
 from sessionctl import JSONLStore, SessionNotFound
-from sessionctl.times import format_ns
+from sessionctl.core.times import format_ns
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from sessionctl import AmbiguousSessionId, InvalidSessionId, SessionNotFound
-from sessionctl.ids import hex_part, is_valid_id, new_id, resolve, session_ids_in, validate_id
+from sessionctl.core.ids import hex_part, is_valid_id, new_id, resolve, session_ids_in, validate_id
 
 REF_ID = "20261124-145343-0626a978c20577ff"
 

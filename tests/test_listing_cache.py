@@ -13,8 +13,9 @@ from pathlib import Path
 
 import pytest
 
-from sessionctl import JSONLStore, Message, Session, bulk
-from sessionctl import index as index_mod
+from sessionctl import JSONLStore, Message, Session
+from sessionctl.storage import bulk
+from sessionctl.storage import index as index_mod
 
 OLD_NS = 1_700_000_000 * 10**9  # well outside the "changed just now" window
 
@@ -50,7 +51,7 @@ def test_snapshot_is_written_and_used(dir216: Path, cache_dir: Path,
         raise AssertionError("the snapshot should have answered")
 
     monkeypatch.setattr(index_mod, "read_index", no_reading)
-    monkeypatch.setattr("sessionctl.store.read_index", no_reading)
+    monkeypatch.setattr("sessionctl.storage.store.read_index", no_reading)
     assert _rows(JSONLStore(dir216)) == first
 
 

@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 
-import sessionctl.store as store_mod
-from sessionctl import locking
+import sessionctl.storage.store as store_mod
+from sessionctl.core.models import Message, Session
 from sessionctl.errors import SessionError, SessionLocked, StoreIOError
-from sessionctl.index import read_index
-from sessionctl.models import Message, Session
-from sessionctl.store import JSONLStore
+from sessionctl.storage import locking
+from sessionctl.storage.index import read_index
+from sessionctl.storage.store import JSONLStore
 
 try:
     from . import helpers_proc as hp

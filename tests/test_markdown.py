@@ -14,9 +14,9 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
-from sessionctl.markdown import CheckpointMark, ExportHeader, render_markdown
-from sessionctl.models import Message
-from sessionctl.times import parse_ns
+from sessionctl.core.models import Message
+from sessionctl.core.times import parse_ns
+from sessionctl.export.markdown import CheckpointMark, ExportHeader, render_markdown
 
 DATA = Path(__file__).parent / "data" / "markdown"
 T0 = 1795532083 * 10**9  # 2026-11-24T14:54:43Z
@@ -589,7 +589,7 @@ def test_nest_section_is_the_nested_rendering(role: str, blocks: list[dict[str, 
     """The export's direct rendering of a message object is render_item's;
     rendered for the history, then nested, it reads exactly as the same
     message rendered inside a checkpoint section."""
-    from sessionctl.markdown import message_section, nest_section, render_item
+    from sessionctl.export.markdown import message_section, nest_section, render_item
 
     raw: dict[str, Any] = {"role": role, "content": blocks}
     m = Message.from_dict(raw)
@@ -604,7 +604,7 @@ def test_nest_section_is_the_nested_rendering(role: str, blocks: list[dict[str, 
 
 
 def test_nest_section_refuses_other_text() -> None:
-    from sessionctl.markdown import nest_section
+    from sessionctl.export.markdown import nest_section
 
     with pytest.raises(ValueError):
         nest_section("# Title\n\n")
@@ -630,8 +630,8 @@ _json_values = st.recursive(
 def test_message_section_checks_as_is_message_object(value: Any) -> None:
     """The export's one pass checks what load checks: a section exactly for
     message objects, the same section render_item writes for them."""
-    from sessionctl.markdown import message_section, render_item
-    from sessionctl.models import is_message_object
+    from sessionctl.core.models import is_message_object
+    from sessionctl.export.markdown import message_section, render_item
 
     section = message_section(value)
     assert (section is not None) == is_message_object(value)
@@ -645,8 +645,8 @@ def test_message_section_says_when_numbers_may_have_lost_digits() -> None:
     """Read by orjson alone (exact=False), tool input showing a number in
     exponent form (what orjson makes of an integer beyond 64 bits) raises
     InexactNumber; read exactly (the default), it renders as it is."""
-    from sessionctl.markdown import message_section
-    from sessionctl.records import InexactNumber
+    from sessionctl.core.records import InexactNumber
+    from sessionctl.export.markdown import message_section
 
     def tool(value: Any) -> dict[str, Any]:
         return {"role": "assistant", "content": [
@@ -667,8 +667,8 @@ def test_message_section_says_when_numbers_may_have_lost_digits() -> None:
 def test_tool_headings_remembered_only_for_short_names() -> None:
     """Memory stays bounded by the largest record: a long tool name is
     rendered, never kept; short ones are, up to a few hundred."""
-    from sessionctl import markdown
-    from sessionctl.markdown import message_section
+    from sessionctl.export import markdown
+    from sessionctl.export.markdown import message_section
 
     long_name, short = "x" * 5000, "read_file_for_the_heading_test"
     for name in (long_name, short):

@@ -12,11 +12,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-import sessionctl.records as records_mod
-from sessionctl.models import Session
-from sessionctl.records import dumps_line, fold, loads_line, serialize
-from sessionctl.scan import summarize
-from sessionctl.times import ZERO_TIME, format_ns
+import sessionctl.core.records as records_mod
+from sessionctl.core.models import Session
+from sessionctl.core.records import dumps_line, fold, loads_line, serialize
+from sessionctl.core.scan import summarize
+from sessionctl.core.times import ZERO_TIME, format_ns
 
 SID = "20261124-145443-0000000000000abc"
 NOW = "2026-11-25T12:00:00Z"

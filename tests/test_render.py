@@ -10,13 +10,11 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from sessionctl.models import SessionInfo
-from sessionctl.render import (
-    OutputFormat,
+from sessionctl.core.models import SessionInfo
+from sessionctl.render.formats import OutputFormat, emit_rows
+from sessionctl.render.tables import ellipsize_left, list_table
+from sessionctl.render.text import (
     clean_line,
-    ellipsize_left,
-    emit_rows,
-    list_table,
     printable,
     relative_time,
     short_id,
@@ -225,6 +223,6 @@ def test_printable() -> None:
 
 
 def test_json_bytes() -> None:
-    from sessionctl.records import json_bytes
+    from sessionctl.core.records import json_bytes
 
     assert json_bytes({"a": "é", "b": [1]}) == '{"a":"é","b":[1]}\n'.encode()

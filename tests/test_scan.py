@@ -18,10 +18,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_records import SID, lines_of, records
 
-import sessionctl.records as records_mod
-import sessionctl.scan as scan_mod
+import sessionctl.core.records as records_mod
+import sessionctl.core.scan as scan_mod
 from sessionctl import JSONLStore
-from sessionctl.store import export_session_markdown
+from sessionctl.storage.store import export_session_markdown
 
 FILES = settings(max_examples=40, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])

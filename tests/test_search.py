@@ -332,18 +332,18 @@ def test_no_match(cq: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPat
     assert invoke("--dir", store, "search", "nosuchwordatall").stdout == ""
     assert invoke("--dir", store, "search", "--json", "nosuchwordatall").stdout == "[]\n"
     assert invoke("--dir", store, "search", "--jsonl", "nosuchwordatall").stdout == ""
-    import sessionctl.cli as cli
+    import sessionctl.cli.common as common
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
     r = invoke("--dir", store, "search", "nosuchwordatall")
     assert r.stdout == "" and "no matches" in r.stderr
 
 
 def test_terminal_view(cq: tuple[Path, dict[str, str]], monkeypatch: pytest.MonkeyPatch) -> None:
     store, ids = cq
-    import sessionctl.cli as cli
+    import sessionctl.cli.common as common
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(common, "stdout_is_terminal", lambda: True)
     out = invoke("--dir", store, "search", "zebrauser OR quokkatitle",
                  env={"COLUMNS": "120"}).stdout
     assert ids["user"][-16:-8] in out and ids["title"][-16:-8] in out

@@ -17,7 +17,7 @@ from typing import Any
 import pytest
 from conftest import V1333, V13216, copy_store, read_records, write_lines
 
-import sessionctl.store as store_mod
+import sessionctl.storage.store as store_mod
 from sessionctl import (
     AmbiguousSessionId,
     ContentBlock,
@@ -31,7 +31,7 @@ from sessionctl import (
     TunnelEvent,
     new_session,
 )
-from sessionctl.times import format_ns, parse_ns
+from sessionctl.core.times import format_ns, parse_ns
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 
@@ -547,7 +547,7 @@ def test_invalid_ids_rejected_before_filesystem_access(
 
 
 def test_valid_ids() -> None:
-    from sessionctl.ids import is_valid_id
+    from sessionctl.core.ids import is_valid_id
 
     assert is_valid_id("20261124-145343-0626a978c20577ff")
     assert is_valid_id("_x")

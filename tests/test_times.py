@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sessionctl.times import (
+from sessionctl.core.times import (
     ZERO_TIME,
     format_ns,
     from_datetime,

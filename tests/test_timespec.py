@@ -7,7 +7,7 @@ from datetime import datetime, timedelta, timezone
 import pytest
 
 from sessionctl import UsageError
-from sessionctl.timespec import parse_age, parse_date
+from sessionctl.core.timespec import parse_age, parse_date
 
 
 @pytest.mark.parametrize(("text", "delta"), [

@@ -1,1 +1,1 @@
-"""Rebuildable caches in the platformdirs cache dir."""
+"""x"""

@@ -29,19 +29,19 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.ids import ID_PATTERN
+from ..core.models import SessionInfo
 from ..core.query import Query, space_cjk, word_set
+from ..core.records import Summary, loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
 from ..core.snippets import find_matches, make_snippet
 from ..errors import SessionError, StoreIOError
-from ..ids import ID_PATTERN
-from ..index import FileKey, _tag
-from ..models import SessionInfo
-from ..records import Summary, loads_line, read_blocks
+from ..storage.index import FileKey, _tag
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from ..store import JSONLStore
+    from ..storage.store import JSONLStore
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -427,7 +427,7 @@ class SearchIndex:
         self, side: int, name: str, sid: str, key: FileKey, old: tuple[Any, ...] | None,
     ) -> int:
         """Index one new or changed file; returns the bytes read."""
-        from .. import fsio
+        from ..storage import fsio
 
         conn = self._conn
         assert conn is not None
@@ -595,7 +595,7 @@ class SearchIndex:
         """Snippets for a session's hits, read from its file."""
         if not hits:
             return []
-        from .. import fsio
+        from ..storage import fsio
 
         out = []
         terms = query.positive_terms
@@ -638,7 +638,7 @@ def _summary_json(f: Any) -> str:
     """A trashed file's listing summary, as JSON text."""
     import orjson
 
-    from ..scan import summarize
+    from ..core.scan import summarize
 
     f.seek(0)
     return orjson.dumps(summarize(f).to_json()).decode()
@@ -707,7 +707,7 @@ def trash_infos(
     index: SearchIndex, files: dict[str, tuple[str, FileKey]]
 ) -> dict[str, SessionInfo]:
     """Listing rows for trashed files (from the summaries kept at indexing)."""
-    from ..times import format_ns
+    from ..core.times import format_ns
 
     out = {}
     summaries = index.trash_summaries()
@@ -734,7 +734,7 @@ def run_search(
     """Catch the index up and search: (results best first, unreadable sessions)."""
     import sqlite3
 
-    from ..paths import cache_dir
+    from ..core.paths import cache_dir
 
     index = SearchIndex(store, cache if cache is not None else cache_dir())
     skipped: list[tuple[str, str]] = []

@@ -1,1 +1,1 @@
-"""No disk, no terminal: pure rules and data."""
+"""x"""

@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from ..models import is_message_object
+from .models import is_message_object
 
 __all__ = ["SearchDoc", "SearchFold", "SeenIds", "message_parts"]
 

@@ -13,8 +13,8 @@ import os
 from pathlib import Path
 from typing import Any
 
+from ..core.records import Summary
 from . import fsio
-from .records import Summary
 
 __all__ = ["summarize_many", "worth_parallel"]
 
@@ -34,7 +34,7 @@ def worth_parallel(count: int, total_bytes: int) -> int:
 
 def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | None]]:
     """In a worker: (id, summary as JSON-able list or None, error or None)."""
-    from .scan import summarize
+    from ..core.scan import summarize
 
     out: list[tuple[str, Any, str | None]] = []
     for sid in sids:

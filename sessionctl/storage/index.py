@@ -19,9 +19,9 @@ from typing import Any, NamedTuple
 
 import orjson
 
+from ..core.ids import is_valid_id
+from ..core.records import Summary
 from .fsio import atomic_write, ensure_dir
-from .ids import is_valid_id
-from .records import Summary
 
 __all__ = [
     "FileKey",

@@ -1,5 +1,4 @@
-"""``sessionctl search``: thin command over :mod:`sessionctl.cache.search`.
-(Target home after the reshape: ``cli/commands/search.py``.)"""
+"""``sessionctl search``: thin command over :mod:`sessionctl.cache.search`."""
 
 from __future__ import annotations
 
@@ -9,16 +8,18 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from .errors import UsageError
+from ...errors import UsageError
+from .. import common
+from ..common import VerboseOpt
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
-    from .cache.search import Progress
-    from .models import SessionInfo
+    from ...cache.search import Progress
+    from ...core.models import SessionInfo
 
-__all__ = ["EPILOG", "ROLES", "search"]
+__all__ = ["EPILOG", "ROLES", "app", "search"]
 
 ROLES = ("user", "assistant", "tool", "system")
 EPILOG = (
@@ -35,6 +36,10 @@ def _check_roles(values: list[str] | None) -> list[str]:
     return roles
 
 
+app = common.command_app()
+
+
+@app.command("search", epilog=EPILOG)
 def search(
     query: Annotated[list[str], typer.Argument(
         metavar="QUERY...", help="Words (all in one message), \"phrases\", -excluded, a OR b.",
@@ -62,7 +67,7 @@ def search(
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
     reindex: Annotated[bool, typer.Option(
         "--reindex", help="Rebuild the search index from scratch first.")] = False,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Search every session's text, best matches first.
 
@@ -71,18 +76,18 @@ def search(
     session (sessionctl show ID --from N). Piped: one tab-separated line per
     hit (id, N, role, updated_at, snippet).
     """
-    from . import cli
-    from .cache.search import run_search
-    from .core.query import parse_query
+    from ...cache.search import run_search
+    from ...core.query import parse_query
+    from ...core.times import from_datetime
+    from ...core.timespec import parse_date
 
     parsed = parse_query(query)
     roles = _check_roles(role)
     if as_json and as_jsonl:
         raise UsageError("choose one of --json, --jsonl")
-    if here and workspace:
-        raise UsageError("--here and --workspace cannot be used together")
-    ws = cli._workspace_filter(workspace, here)
-    lo, hi = cli._date_ns(since), cli._date_ns(until)
+    ws = common.workspace_filter(workspace, here)
+    lo = None if since is None else from_datetime(parse_date(since))
+    hi = None if until is None else from_datetime(parse_date(until))
     labelled = _label_filter(tag, pinned)
 
     def keep(i: SessionInfo) -> bool:
@@ -93,8 +98,8 @@ def search(
                 and (hi is None or i.updated[0] < hi)
                 and (labelled is None or i.id in labelled))
 
-    store = cli._store()
-    bar = _ProgressBar() if cli._stderr_is_terminal() else None
+    store = common.store()
+    bar = _ProgressBar() if common.stderr_is_terminal() else None
     try:
         results, skipped = run_search(
             store, parsed, keep=keep, roles=roles, trash=trash, include_hidden=show_all,
@@ -102,17 +107,17 @@ def search(
     finally:
         if bar is not None:
             bar.close()
-    cli._warn_skipped(skipped, verbose)
-    from .render_search import write_json, write_jsonl, write_table, write_tsv
+    common.warn_skipped(skipped, verbose)
+    from ...render.search import write_json, write_jsonl, write_table, write_tsv
 
     out = sys.stdout.write
     if as_json:
         write_json(results, out)
     elif as_jsonl:
         write_jsonl(results, out)
-    elif cli._stdout_is_terminal():
+    elif common.stdout_is_terminal():
         if results:
-            write_table(results, cli._console())
+            write_table(results, common.console())
         else:
             sys.stderr.write("no matches\n")
     else:
@@ -147,9 +152,7 @@ class _ProgressBar:
                 return
             from rich.progress import Progress as Bar
 
-            from . import cli
-
-            bar = Bar(console=cli._console(stderr=True), transient=True)
+            bar = Bar(console=common.console(stderr=True), transient=True)
             bar.start()
             self._task = bar.add_task("indexing sessions", total=total)
             self._bar = bar

@@ -75,7 +75,7 @@ def atomic_write(
 
 @contextlib.contextmanager
 def atomic_writer(
-    path: Path, *, mode: int = FILE_MODE, durable: bool = True
+    path: Path, *, mode: int = FILE_MODE, durable: bool = True, sync_dir: bool = True
 ) -> Iterator[BinaryIO]:
     """A file object whose content replaces ``path`` atomically on success.
 
@@ -84,7 +84,8 @@ def atomic_writer(
     two writers never share one); on success it is flushed, fsync'd, renamed
     over ``path`` and the directory fsync'd; on any error it is removed and
     ``path`` is untouched. ``durable=False`` skips
-    the fsyncs (a batch of exports syncs their directory once at the end).
+    the fsyncs (caches); ``sync_dir=False`` skips only the directory's (a
+    batch of exports syncs their directory once at the end).
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
@@ -99,7 +100,7 @@ def atomic_writer(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if durable:
+    if durable and sync_dir:
         fsync_dir(path.parent)
 
 

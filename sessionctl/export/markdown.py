@@ -101,9 +101,9 @@ from typing import Any
 
 import orjson
 
-from .models import Message
-from .records import InexactNumber
-from .times import utc_second
+from ..core.models import Message
+from ..core.records import InexactNumber
+from ..core.times import utc_second
 
 __all__ = [
     "CheckpointMark",

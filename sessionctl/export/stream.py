@@ -14,6 +14,15 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO, Any
 
+from ..core.models import (
+    Checkpoint,
+    Message,
+    _resume_point,
+    checkpoint_summaries_of,
+    is_message_object,
+)
+from ..core.records import InexactNumber, json_bytes, message_json
+from ..core.scan import Scanned
 from .markdown import (
     CheckpointMark,
     ExportHeader,
@@ -22,15 +31,6 @@ from .markdown import (
     render_header,
     render_item,
 )
-from .models import (
-    Checkpoint,
-    Message,
-    _resume_point,
-    checkpoint_summaries_of,
-    is_message_object,
-)
-from .records import InexactNumber, json_bytes, message_json
-from .scan import Scanned
 
 __all__ = ["json_section", "markdown_message", "text_writer", "write_json", "write_markdown"]
 

@@ -12,7 +12,7 @@ import re
 import time
 from collections.abc import Iterable
 
-from .errors import AmbiguousSessionId, InvalidSessionId, SessionNotFound
+from ..errors import AmbiguousSessionId, InvalidSessionId, SessionNotFound
 
 __all__ = [
     "ID_PATTERN",

@@ -27,7 +27,7 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
-from .errors import SessionLocked, StoreIOError
+from ..errors import SessionLocked, StoreIOError
 
 __all__ = [
     "SessionLockHandle",

@@ -19,20 +19,10 @@ from datetime import datetime, timedelta
 from pathlib import Path
 from typing import IO, TYPE_CHECKING, Any, Protocol
 
-from . import bulk, fsio, locking
-from .errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
-from .ids import new_id, resolve, session_ids_in, validate_id
-from .index import (
-    FileKey,
-    ListingSnapshot,
-    SummaryCache,
-    make_entry,
-    read_index,
-    write_index,
-)
-from .models import Checkpoint, Message, Session, SessionInfo, TunnelEvent, gc_paused
-from .paths import cache_dir, current_workspace_path, default_dir
-from .records import (
+from ..core.ids import new_id, resolve, session_ids_in, validate_id
+from ..core.models import Checkpoint, Message, Session, SessionInfo, TunnelEvent, gc_paused
+from ..core.paths import cache_dir, current_workspace_path, default_dir
+from ..core.records import (
     Summary,
     checkpoint_record,
     dumps_line,
@@ -43,11 +33,21 @@ from .records import (
     serialize,
     tunnel_record,
 )
-from .text import derive_title
-from .times import format_ns, from_datetime, now_ns, parse_ns
+from ..core.text import derive_title
+from ..core.times import format_ns, from_datetime, now_ns, parse_ns
+from ..errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
+from . import bulk, fsio, locking
+from .index import (
+    FileKey,
+    ListingSnapshot,
+    SummaryCache,
+    make_entry,
+    read_index,
+    write_index,
+)
 
 if TYPE_CHECKING:  # scan is imported where a file is read: list seldom reads one
-    from .scan import Render, Scanned
+    from ..core.scan import Render, Scanned
 
 __all__ = [
     "CleanupReport",
@@ -224,7 +224,7 @@ class JSONLStore:
             return hit
         with self._open(sid) as f:
             try:
-                from .scan import summarize
+                from ..core.scan import summarize
 
                 summary = summarize(f)
             except OSError as err:
@@ -368,6 +368,27 @@ class JSONLStore:
             cache.flush(self._real)
         return infos
 
+    def query(
+        self, *, include_hidden: bool = False, workspace: str | None = None,
+        model: str | None = None, vendor: str | None = None,
+        since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
+    ) -> Listing:
+        """The listing, filtered: ``workspace`` (a normalised path), ``model``
+        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
+        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
+        listing = self.listing(include_hidden=include_hidden)
+        lo = None if since is None else from_datetime(since)
+        hi = None if until is None else from_datetime(until)
+        listing.sessions = [
+            i for i in listing.sessions
+            if (workspace is None or i.workspace == workspace)
+            and (model is None or i.model == model)
+            and (vendor is None or i.vendor == vendor)
+            and (lo is None or i.updated[0] >= lo)
+            and (hi is None or i.updated[0] < hi)
+        ][:limit]
+        return listing
+
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
         return self.listing(include_hidden=include_hidden).sessions
@@ -467,8 +488,8 @@ class JSONLStore:
     def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
         """Stream the markdown export to ``out``, reading the file once:
         memory stays bounded by the largest record, not the file."""
-        from . import export  # rendering is only paid for by exports
-        from .markdown import ExportHeader
+        from ..export import stream as export  # rendering is only paid for by exports
+        from ..export.markdown import ExportHeader
 
         with self._scanned(session_id, export.markdown_message) as (sc, info):
             header = ExportHeader(
@@ -484,7 +505,7 @@ class JSONLStore:
         """Stream ``show --json`` to ``out``: the same document as
         ``load(id).to_dict()`` (with ``context``, ``messages`` is the resume
         context), without building the session in memory."""
-        from . import export
+        from ..export import stream as export
 
         with self._scanned(session_id, export.json_section, events=True) as (sc, info):
             head = {
@@ -504,7 +525,7 @@ class JSONLStore:
         with self._open(sid) as f:
             try:
                 key = FileKey.of(os.fstat(f.fileno()))
-                from .scan import scan_file
+                from ..core.scan import scan_file
 
                 sc = scan_file(f, render, events=events)
             except OSError as err:
@@ -516,7 +537,7 @@ class JSONLStore:
 
     def write_markdown_file(
         self, session_id: str, path: str | os.PathLike[str], *, context: bool = False,
-        durable: bool = True,
+        sync_dir: bool = True,
     ) -> None:
         """Export to ``path``: the complete document or nothing.
 
@@ -540,7 +561,7 @@ class JSONLStore:
                     self.write_markdown(session_id, out, context=context)
                 return
             real = Path(os.path.realpath(target))
-            with fsio.atomic_writer(real, mode=0o644, durable=durable) as raw:
+            with fsio.atomic_writer(real, mode=0o644, sync_dir=sync_dir) as raw:
                 out = io.TextIOWrapper(raw, encoding="utf-8", newline="")
                 self.write_markdown(session_id, out, context=context)
                 out.flush()
@@ -549,15 +570,6 @@ class JSONLStore:
             raise
         except OSError as err:
             raise StoreIOError(f"cannot write {target}: {err.strerror or err}", err) from err
-
-    @staticmethod
-    def sync_exports(directory: str | os.PathLike[str]) -> None:
-        """Make exports written with ``durable=False`` durable, all at once."""
-        try:
-            os.sync()  # the files' data; then their names
-            fsio.fsync_dir(Path(directory))
-        except OSError as err:
-            raise StoreIOError.wrap(f"sync {directory}", err) from err
 
     def in_use(self, session_id: str) -> int | None:
         """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
@@ -952,7 +964,7 @@ def new_default_store() -> JSONLStore:
 
 def export_session_markdown(session: Session, *, context: bool = False) -> str:
     """Render a loaded :class:`Session` as markdown (the seed's function)."""
-    from .markdown import CheckpointMark, ExportHeader, render_markdown
+    from ..export.markdown import CheckpointMark, ExportHeader, render_markdown
 
     msgs = session.context_messages if context else session.messages
     header = ExportHeader(

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from datetime import date, datetime, timedelta
 
-from .errors import UsageError
+from ..errors import UsageError
 
 __all__ = ["parse_age", "parse_date"]
 

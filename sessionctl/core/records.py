@@ -19,7 +19,7 @@ from typing import Any, Protocol, cast
 
 import orjson
 
-from .errors import CorruptStore
+from ..errors import CorruptStore
 from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused
 from .text import is_blank
 from .times import ZERO_TIME, parse_ns

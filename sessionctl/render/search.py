@@ -1,6 +1,6 @@
 """How ``search`` prints (SPEC §8.3): a terminal view, tab-separated lines
 when piped, ``--json``/``--jsonl``. Takes plain result objects; knows
-nothing of files or of the index. (Target home: ``render/search.py``.)"""
+nothing of files or of the index."""
 
 from __future__ import annotations
 
@@ -9,12 +9,12 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from .render import clean_line, relative_time, short_id, shorten_path
+from .text import clean_line, relative_time, short_id, shorten_path
 
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from .cache.search import SessionResult
+    from ..cache.search import SessionResult
 
 __all__ = ["result_dict", "write_json", "write_jsonl", "write_table", "write_tsv"]
 
