@@ -9,18 +9,19 @@
 # The command and option lists below are static; tests/test_completions.py
 # fails when they drift from sessionctl/cli.py. Installation: see README.md.
 
-_sessionctl_commands='list show export-md delete cleanup resume'
+_sessionctl_commands='list show export-md delete cleanup resume search'
 _sessionctl_global_opts='--dir --version -h --help'
 
 # _sessionctl_opts CMD -> every option of CMD
 _sessionctl_opts() {
     case $1 in
         list) echo '--workspace --here --model --vendor --since --until -n --limit -a --all --json --jsonl --ids -v --verbose -h --help' ;;
-        show) echo '--json --context --full --no-pager -h --help' ;;
+        show) echo '--json --context --full --no-pager --from -h --help' ;;
         export-md) echo '-o --output --all --hidden --output-dir --context -v --verbose -h --help' ;;
         delete) echo '--dry-run -v --verbose -h --help' ;;
         cleanup) echo '--older-than --before --empty --dry-run --json -v --verbose -h --help' ;;
         resume) echo '--command --print --context --force -h --help' ;;
+        search) echo '--workspace --here --model --vendor --since --until --tag --pinned -a --all --role --trash -n --limit --json --jsonl --reindex -v --verbose -h --help' ;;
     esac
 }
 
@@ -30,9 +31,11 @@ _sessionctl_value_opts() {
     case $1 in
         '') echo '--dir' ;;
         list) echo '--workspace --model --vendor --since --until -n --limit' ;;
+        show) echo '--from' ;;
         export-md) echo '-o --output --output-dir' ;;
         cleanup) echo '--older-than --before' ;;
         resume) echo '--command' ;;
+        search) echo '--workspace --model --vendor --since --until --tag --role -n --limit' ;;
     esac
 }
 
@@ -137,6 +140,9 @@ _sessionctl() {
             -o | --output)
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -f -- "$cur"))
+                ;;
+            --role)
+                COMPREPLY=($(compgen -W 'user assistant tool system' -- "$cur"))
                 ;;
         esac
         return 0

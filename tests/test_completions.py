@@ -140,7 +140,7 @@ def _zsh_specs(block: str, arrays: dict[str, str]) -> Cmd:
         block = block.replace(f"${name}", body)
     block = re.sub(r"'\([^)]*\)", "'", block)  # exclusion lists: not declarations
     out = Cmd()
-    for name, value in re.findall(r"(?<=[{,'])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
+    for name, value in re.findall(r"(?<=[{,'*])(--?[A-Za-z][\w-]*)([=+]?)(?=[\[,}])", block):
         out.options.add(name)
         if value:
             out.value_options.add(name)

@@ -11,17 +11,20 @@ from cli_helpers import ANSI, invoke, run
 
 from sessionctl import __version__
 
-COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume"]
+COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume", "search"]
 
 #: Every option SPEC §3/§5/§7 names, per command.
 OPTIONS = {
     "list": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--limit",
              "-n", "--all", "--json", "--jsonl", "--ids", "--verbose"],
-    "show": ["--json", "--context", "--full", "--no-pager"],
+    "show": ["--json", "--context", "--full", "--no-pager", "--from"],
     "export-md": ["--output", "-o", "--all", "--hidden", "--output-dir", "--context"],
     "delete": ["--dry-run", "--verbose"],
     "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose"],
     "resume": ["--command", "--print", "--context", "--force", "SESSIONCTL_RESUME_COMMAND"],
+    "search": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--tag",
+               "--pinned", "--all", "--role", "--trash", "--limit", "-n", "--json", "--jsonl",
+               "--reindex"],
 }
 
 
