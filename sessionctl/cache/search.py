@@ -24,7 +24,7 @@ import contextlib
 import os
 import stat
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -35,7 +35,7 @@ from ..core.query import Query, space_cjk, word_set
 from ..core.records import Summary, loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
 from ..core.snippets import find_matches, make_snippet
-from ..errors import SessionError, StoreIOError
+from ..errors import StoreIOError
 from ..storage.index import FileKey, _tag
 
 if TYPE_CHECKING:
@@ -202,6 +202,7 @@ class SearchIndex:
             self._path = cache / f"search-{_tag(self._real)}.sqlite3"
         self._conn: sqlite3.Connection | None = None
         self._words: set[str] = set()  # words of this batch, for the vocabulary
+        self._titles_changed = 0  # how many times set_titles changed something
 
     @property
     def path(self) -> Path | None:
@@ -489,6 +490,7 @@ class SearchIndex:
                    if name in titles and titles[name] != title]
         if not changes:
             return
+        self._titles_changed += 1
         conn.execute("BEGIN IMMEDIATE")
         try:
             for fid, title in changes:
@@ -519,14 +521,15 @@ class SearchIndex:
 
     # -- searching -----------------------------------------------------------
     def search(
-        self, query: Query, side: int, allowed: dict[str, SessionInfo], *,
+        self, query: Query, side: int, allowed: Callable[[], dict[str, SessionInfo]], *,
         roles: frozenset[str] = frozenset(), limit: int = 20,
     ) -> list[SessionResult]:
-        """The best ``limit`` sessions among ``allowed`` (file name -> row)
-        for ``query``: by their best message (and title), ties newest first."""
+        """The best ``limit`` sessions among ``allowed()`` (file name -> row,
+        asked for only when something matched) for ``query``: by their best
+        message (and title), ties newest first."""
         conn = self.open()
         names = {fid: name for fid, name in conn.execute(
-            "SELECT id, name FROM files WHERE side = ?", (side,)) if name in allowed}
+            "SELECT id, name FROM files WHERE side = ?", (side,))}
         per_file: dict[int, list[tuple[float, int, str, int, int, int]]] = {}
         text_roles = sorted(roles - {"tool"})
         inside = {w: self.words_containing(w) for w in query.infixes}
@@ -551,19 +554,23 @@ class SearchIndex:
                     continue
                 seen_rows.add(mid)
                 per_file.setdefault(fid, []).append((score, n, role, off, length, mid))
-        titles: dict[int, float] = {}
-        if not roles:
-            for fid, score in conn.execute(
-                    "SELECT rowid, -bm25(title_fts) FROM title_fts WHERE title_fts MATCH ?",
-                    (query.fts(inside=inside),)):
-                if fid in names:
-                    titles[fid] = score
+        titles = self._title_matches(query, inside, names) if not roles else {}
+        if not per_file and not titles:
+            return []  # (no listing needed: the common "not found" stays fast)
+        changed = self._titles_changed
+        rows = allowed()
+        if not roles and self._titles_changed != changed:
+            titles = self._title_matches(query, inside, names)
+        names = {fid: name for fid, name in names.items() if name in rows}
+        per_file = {fid: h for fid, h in per_file.items() if fid in names}
+        titles = {fid: t for fid, t in titles.items() if fid in names}
+        allowed_rows = rows
         ranked = []
         for fid in set(per_file) | set(titles):
             hits = per_file.get(fid, [])
             best = max((h[0] for h in hits), default=0.0)
             score = best + TITLE_WEIGHT * titles.get(fid, 0.0)
-            info = allowed[names[fid]]
+            info = allowed_rows[names[fid]]
             ranked.append((score, info.updated[0], info.id, fid))
         ranked.sort(key=lambda r: r[2], reverse=True)  # then ties: ids descending
         ranked.sort(key=lambda r: (-r[0], -r[1]))
@@ -578,7 +585,7 @@ class SearchIndex:
         results = []
         for score, _, _, fid in ranked[:limit]:
             name = names[fid]
-            info = allowed[name]
+            info = allowed_rows[name]
             hits = sorted(per_file.get(fid, []), key=lambda h: (-h[0], h[1]))[:HITS_PER_SESSION]
             out = self._hits(side, name, hits, query, roles)
             if not out:
@@ -587,6 +594,25 @@ class SearchIndex:
                 out = [Hit(None, "title", snippet, spans)]
             results.append(SessionResult(info, round(score, 6), out, name))
         return results
+
+    def _title_matches(
+        self, query: Query, inside: dict[str, list[str]], names: dict[int, str],
+    ) -> dict[int, float]:
+        conn = self._conn
+        assert conn is not None
+        out = {}
+        for fid, score in conn.execute(
+                "SELECT rowid, -bm25(title_fts) FROM title_fts WHERE title_fts MATCH ?",
+                (query.fts(inside=inside),)):
+            if fid in names:
+                out[fid] = score
+        return out
+
+    def titles_missing(self, side: int) -> bool:
+        """Whether some indexed file has no title recorded yet."""
+        conn = self.open()
+        return conn.execute("SELECT 1 FROM files WHERE side = ? AND title IS NULL LIMIT 1",
+                            (side,)).fetchone() is not None
 
     def _hits(
         self, side: int, name: str, hits: list[tuple[float, int, str, int, int, int]],
@@ -686,21 +712,40 @@ def _read_docs(
     return end, rows
 
 
-def iter_names(files: dict[str, FileKey]) -> Iterator[tuple[str, tuple[str, FileKey]]]:
-    """Store files (id -> key) as (file name, (id, key))."""
-    for sid, key in files.items():
-        yield f"{sid}.jsonl", (sid, key)
+def store_files(store_dir: Path) -> dict[str, tuple[str, FileKey]]:
+    """The store's session files by name: (id, key). Only regular files
+    (list reports the odd ones)."""
+    from ..core.ids import session_ids_in
+
+    try:
+        names = os.listdir(store_dir)
+        dfd = os.open(store_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+    except FileNotFoundError:
+        raise StoreIOError(f"no session store at {store_dir}") from None
+    except OSError as err:
+        raise StoreIOError.wrap("read store", err) from err
+    out = {}
+    try:
+        for sid in session_ids_in(names):
+            name = sid + ".jsonl"
+            try:
+                st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
+            except OSError:
+                continue
+            if stat.S_ISREG(st.st_mode):
+                out[name] = (sid, FileKey.of(st))
+    finally:
+        os.close(dfd)
+    return out
 
 
 def store_infos(
     store: JSONLStore,
-) -> tuple[dict[str, tuple[str, FileKey]], dict[str, SessionInfo], list[tuple[str, str]]]:
-    """The store's files by name, listing rows by file name (hidden ones
-    included), and unreadable sessions."""
+) -> tuple[dict[str, SessionInfo], list[tuple[str, str]]]:
+    """Listing rows by file name (hidden ones included), and unreadable sessions."""
     listing = store.listing(include_hidden=True, write_index=False)
-    files = dict(iter_names(listing.keys))
     rows = {f"{i.id}.jsonl": i for i in listing.sessions}
-    return files, rows, list(listing.skipped)
+    return rows, list(listing.skipped)
 
 
 def trash_infos(
@@ -737,30 +782,47 @@ def run_search(
     from ..core.paths import cache_dir
 
     index = SearchIndex(store, cache if cache is not None else cache_dir())
-    skipped: list[tuple[str, str]] = []
     for attempt in (0, 1):
         try:
             index.open(reindex=reindex or attempt == 1)
-            if trash:
-                files = trash_files(store.dir)
-                index.catch_up(TRASH, files, progress=progress)
-                rows = trash_infos(index, files)
-            else:
-                files, rows, skipped = store_infos(store)
-                index.catch_up(STORE, files, progress=progress)
-            index.set_titles(TRASH if trash else STORE, {n: i.title for n, i in rows.items()})
-            allowed = {n: i for n, i in rows.items()
-                       if (include_hidden or not i.hidden) and keep(i)}
-            side = TRASH if trash else STORE
-            return index.search(query, side, allowed, roles=frozenset(roles),
-                                limit=limit), skipped
+            return _search_once(
+                store, index, query, keep=keep, roles=frozenset(roles), trash=trash,
+                include_hidden=include_hidden, limit=limit, progress=progress)
         except sqlite3.DatabaseError as err:
             # A database damaged under us (or by a crash): rebuilt once.
             index.close()
             if attempt == 1:
                 raise StoreIOError(f"search index failed: {err}") from err
-        except SessionError:
-            raise
         finally:
             index.close()
     raise AssertionError("unreachable")
+
+
+def _search_once(
+    store: JSONLStore, index: SearchIndex, query: Query, *,
+    keep: Callable[[SessionInfo], bool], roles: frozenset[str], trash: bool,
+    include_hidden: bool, limit: int, progress: Progress | None,
+) -> tuple[list[SessionResult], list[tuple[str, str]]]:
+    side = TRASH if trash else STORE
+    files = trash_files(store.dir) if trash else store_files(store.dir)
+    read = index.catch_up(side, files, progress=progress)
+    skipped: list[tuple[str, str]] = []
+    known: dict[str, dict[str, SessionInfo]] = {}
+
+    def allowed() -> dict[str, SessionInfo]:
+        # The listing rows (and their titles) are read only when needed:
+        # the index changed, or something matched.
+        if "rows" not in known:
+            if trash:
+                rows = trash_infos(index, files)
+            else:
+                rows, found_skipped = store_infos(store)
+                skipped.extend(found_skipped)
+            index.set_titles(side, {n: i.title for n, i in rows.items()})
+            known["rows"] = {n: i for n, i in rows.items()
+                             if (include_hidden or not i.hidden) and keep(i)}
+        return known["rows"]
+
+    if read or index.titles_missing(side):
+        allowed()  # titles current before the title search
+    return index.search(query, side, allowed, roles=roles, limit=limit), skipped
