@@ -707,3 +707,35 @@ def test_real_process_search(cq: tuple[Path, dict[str, str]], corpus_cache: Path
         CACHE: str(corpus_cache)}))
     check_stderr(p.stderr, p.returncode)
     assert [r["id"] for r in json.loads(p.stdout)] == [ids["user"]]
+
+
+def test_rows_after_an_append_are_lists_rows(small: Path, cache_env: Path) -> None:
+    """After an append only that session's row is read again; it equals list's."""
+    s = JSONLStore(small)
+    ses = s.load(sid(1))
+    ses.title = "retitled by append"
+    s.append_message_to_disk(ses, Message.text_message("user", "a stonefly arrives"))
+    [r] = search_json(small, "stonefly")
+    listed = {x["id"]: x for x in json.loads(invoke("--dir", small, "list", "--json").stdout)}
+    assert (r["title"], r["updated_at"], r["workspace"]) == (
+        listed[sid(1)]["title"], listed[sid(1)]["updated_at"], listed[sid(1)]["workspace"])
+
+
+def test_index_json_change_is_seen(tmp_path: Path, cache_env: Path) -> None:
+    """A session without meta takes its title from index.json (SPEC §7): a
+    rewritten index.json alone changes what the title search finds."""
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    (store / f"{sid(1)}.jsonl").write_text(
+        json.dumps(rec(sid(1), text_msg("user", "no meta here"))) + "\n")
+
+    def index(title: str) -> None:
+        (store / "index.json").write_text(json.dumps([{
+            "id": sid(1), "title": title, "created_at": "2026-01-01T00:00:00Z",
+            "updated_at": "2026-01-01T00:00:00Z", "msg_count": 1}]))
+
+    index("zanzibar plans")
+    assert [h["role"] for r in search_json(store, "zanzibar") for h in r["hits"]] == ["title"]
+    index("yucatan plans")
+    assert search_json(store, "zanzibar") == []
+    assert [r["id"] for r in search_json(store, "yucatan")] == [sid(1)]

@@ -54,7 +54,7 @@ __all__ = [
 ]
 
 JSON = Any
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 STORE, TRASH = 0, 1
 #: Bytes of a file's indexed end kept by checksum to tell "only grew".
 TAIL = 4096
@@ -138,7 +138,7 @@ CREATE TABLE files(
     side INTEGER NOT NULL, name TEXT NOT NULL,
     size INTEGER, mtime INTEGER, ino INTEGER,
     end INTEGER, crc INTEGER, nmsg INTEGER,
-    title TEXT, summary TEXT,
+    title TEXT, summary TEXT, info BLOB,
     UNIQUE(side, name));
 CREATE TABLE msg(
     id INTEGER PRIMARY KEY AUTOINCREMENT,
@@ -202,7 +202,6 @@ class SearchIndex:
             self._path = cache / f"search-{_tag(self._real)}.sqlite3"
         self._conn: sqlite3.Connection | None = None
         self._words: set[str] = set()  # words of this batch, for the vocabulary
-        self._titles_changed = 0  # how many times set_titles changed something
 
     @property
     def path(self) -> Path | None:
@@ -294,12 +293,24 @@ class SearchIndex:
         self._close()
 
     # -- catching up -------------------------------------------------------
-    def _plan(self, side: int, files: dict[str, tuple[str, FileKey]]) -> _Plan:
+    def _plan(
+        self, side: int, files: dict[str, tuple[str, FileKey]], again: _Plan | None = None,
+    ) -> _Plan:
+        """What to read and drop; ``again``: only re-check that earlier plan
+        (under the write lock, another search may have done part of it)."""
         conn = self._conn
         assert conn is not None
-        rows = conn.execute(
-            "SELECT id, name, size, mtime, ino, end, crc, nmsg FROM files WHERE side = ?",
-            (side,)).fetchall()
+        cols = "SELECT id, name, size, mtime, ino, end, crc, nmsg FROM files"
+        if again is None:
+            rows = conn.execute(cols + " WHERE side = ?", (side,)).fetchall()
+        else:
+            rows = []
+            for fid in again.removed:
+                rows += conn.execute(cols + " WHERE id = ?", (fid,)).fetchall()
+            for name, *_ in again.work:
+                rows += conn.execute(cols + " WHERE side = ? AND name = ?",
+                                     (side, name)).fetchall()
+            files = {name: files[name] for name, *_ in again.work}
         removed = []
         work = []
         total = 0
@@ -321,18 +332,18 @@ class SearchIndex:
     def catch_up(
         self, side: int, files: dict[str, tuple[str, FileKey]], *,
         progress: Progress | None = None,
-    ) -> int:
+    ) -> list[str]:
         """Bring the index of one side (store or trash) up to ``files``
-        (name -> (id, key)); returns the number of files read."""
+        (name -> (id, key)); returns the names of the files read."""
         import sqlite3
 
         conn = self.open()
-        plan = self._plan(side, files)
-        if not plan.removed and not plan.work:
-            return 0
-        total = max(plan.total, 1)
+        first = self._plan(side, files)
+        if not first.removed and not first.work:
+            return []
+        total = max(first.total, 1)
         done = 0
-        count = 0
+        names: list[str] = []
         self._maybe_rebuild()
         conn = self.open()
         while True:
@@ -340,7 +351,7 @@ class SearchIndex:
             try:
                 # Planned again under the write lock: another search may
                 # have done part of the work meanwhile.
-                plan = self._plan(side, files)
+                plan = self._plan(side, files, first)
                 for fid in plan.removed:
                     self._drop(fid)
                 batch = 0
@@ -352,7 +363,7 @@ class SearchIndex:
                     read = self._index_file(side, name, sid, key, old)
                     batch += read
                     done += read
-                    count += 1
+                    names.append(name)
                     if progress is not None:
                         progress(min(done, total), total)
                 self._flush_words()
@@ -362,7 +373,18 @@ class SearchIndex:
                     conn.execute("ROLLBACK")
                 raise
             if finished:
-                return count
+                return names
+            first = plan
+
+    def rows_missing(self, side: int) -> bool:
+        """Whether some indexed file has no listing row kept."""
+        return self.open().execute(
+            "SELECT 1 FROM files WHERE side = ? AND info IS NULL LIMIT 1", (side,)
+        ).fetchone() is not None
+
+    def get_info(self, key: str) -> object:
+        row = self.open().execute("SELECT value FROM info WHERE key = ?", (key,)).fetchone()
+        return None if row is None else row[0]
 
     def _flush_words(self) -> None:
         """Add the batch's words to the vocabulary (which finds the words a
@@ -479,32 +501,70 @@ class SearchIndex:
                  summary, fid))
         return key.size - start
 
-    def set_titles(self, side: int, titles: dict[str, str]) -> None:
-        """Keep each file's current title searchable (name -> title)."""
+    def set_rows(
+        self, side: int, rows: dict[str, SessionInfo], digest: str, *, complete: bool,
+    ) -> None:
+        """Keep each file's listing row (name -> row) and its title searchable,
+        then record ``digest`` (the scan they belong to): until the scan
+        changes, a search needs no listing. ``complete``: ``rows`` has every
+        readable file (the others lose their row), else only changed ones."""
         import sqlite3
 
+        import orjson
+
         conn = self.open()
-        rows = conn.execute("SELECT id, name, title FROM files WHERE side = ?",
-                            (side,)).fetchall()
-        changes = [(fid, titles[name]) for fid, name, title in rows
-                   if name in titles and titles[name] != title]
-        if not changes:
-            return
-        self._titles_changed += 1
+        if complete:
+            old = conn.execute("SELECT id, name, title, info FROM files WHERE side = ?",
+                               (side,)).fetchall()
+        else:
+            old = []
+            for name in rows:
+                old += conn.execute(
+                    "SELECT id, name, title, info FROM files WHERE side = ? AND name = ?",
+                    (side, name)).fetchall()
+        changes = []
+        for fid, name, title, info in old:
+            row = rows.get(name)
+            data = orjson.dumps(list(row)) if row is not None else None
+            if data != info or (row is not None and row.title != title):
+                changes.append((fid, row, data, title))
         conn.execute("BEGIN IMMEDIATE")
         try:
-            for fid, title in changes:
-                conn.execute("UPDATE files SET title = ? WHERE id = ?", (title, fid))
-                conn.execute("DELETE FROM title_fts WHERE rowid = ?", (fid,))
-                conn.execute("INSERT INTO title_fts(rowid, title) VALUES (?, ?)",
-                             (fid, space_cjk(title)))
-                self._words |= word_set(title)
+            for fid, row, data, title in changes:
+                new_title = row.title if row is not None else None
+                conn.execute("UPDATE files SET info = ?, title = ? WHERE id = ?",
+                             (data, new_title, fid))
+                if new_title != title:
+                    conn.execute("DELETE FROM title_fts WHERE rowid = ?", (fid,))
+                    if new_title:
+                        conn.execute("INSERT INTO title_fts(rowid, title) VALUES (?, ?)",
+                                     (fid, space_cjk(new_title)))
+                        self._words |= word_set(new_title)
             self._flush_words()
+            conn.execute("INSERT OR REPLACE INTO info VALUES (?, ?)", (f"scan-{side}", digest))
             conn.execute("COMMIT")
         except BaseException:
             with contextlib.suppress(sqlite3.Error):
                 conn.execute("ROLLBACK")
             raise
+
+    def rows(self, fids: set[int]) -> dict[int, tuple[str, SessionInfo]]:
+        """(file name, listing row) of these file rows (those that have one)."""
+        import orjson
+
+        conn = self.open()
+        out: dict[int, tuple[str, SessionInfo]] = {}
+        todo = sorted(fids)
+        for k in range(0, len(todo), 500):
+            part = todo[k:k + 500]
+            for fid, name, data in conn.execute(
+                    "SELECT id, name, info FROM files WHERE info IS NOT NULL AND id IN ("
+                    + ",".join("?" * len(part)) + ")", part):
+                v = orjson.loads(data)
+                out[fid] = (name, SessionInfo(
+                    v[0], v[1], v[2], v[3], v[4], v[5], (v[6][0], v[6][1]),
+                    (v[7][0], v[7][1]), v[8], v[9], v[10]))
+        return out
 
     def trash_summaries(self) -> dict[str, Summary]:
         """Summaries of the indexed trash files (read when they were indexed)."""
@@ -521,15 +581,15 @@ class SearchIndex:
 
     # -- searching -----------------------------------------------------------
     def search(
-        self, query: Query, side: int, allowed: Callable[[], dict[str, SessionInfo]], *,
+        self, query: Query, side: int, allowed: Callable[[SessionInfo], bool], *,
         roles: frozenset[str] = frozenset(), limit: int = 20,
     ) -> list[SessionResult]:
-        """The best ``limit`` sessions among ``allowed()`` (file name -> row,
-        asked for only when something matched) for ``query``: by their best
-        message (and title), ties newest first."""
+        """The best ``limit`` sessions whose listing row is ``allowed`` for
+        ``query``: by their best message (and title), ties newest first."""
         conn = self.open()
-        names = {fid: name for fid, name in conn.execute(
-            "SELECT id, name FROM files WHERE side = ?", (side,))}
+        # Rows of the other side (the trash, usually small) are skipped.
+        other = {fid for (fid,) in conn.execute(
+            "SELECT id FROM files WHERE side != ?", (side,))}
         per_file: dict[int, list[tuple[float, int, str, int, int, int]]] = {}
         text_roles = sorted(roles - {"tool"})
         inside = {w: self.words_containing(w) for w in query.infixes}
@@ -550,21 +610,19 @@ class SearchIndex:
                 sql += " AND m.role IN (" + ",".join("?" * len(only)) + ")"
                 params += only
             for mid, fid, n, role, off, length, score in conn.execute(sql, params):
-                if fid not in names or mid in seen_rows:
+                if fid in other or mid in seen_rows:
                     continue
                 seen_rows.add(mid)
                 per_file.setdefault(fid, []).append((score, n, role, off, length, mid))
-        titles = self._title_matches(query, inside, names) if not roles else {}
+        titles = self._title_matches(query, inside, other) if not roles else {}
         if not per_file and not titles:
-            return []  # (no listing needed: the common "not found" stays fast)
-        changed = self._titles_changed
-        rows = allowed()
-        if not roles and self._titles_changed != changed:
-            titles = self._title_matches(query, inside, names)
-        names = {fid: name for fid, name in names.items() if name in rows}
+            return []
+        found = {fid: nr for fid, nr in self.rows(set(per_file) | set(titles)).items()
+                 if allowed(nr[1])}
+        names = {fid: nr[0] for fid, nr in found.items()}
+        allowed_rows = {nr[0]: nr[1] for nr in found.values()}
         per_file = {fid: h for fid, h in per_file.items() if fid in names}
         titles = {fid: t for fid, t in titles.items() if fid in names}
-        allowed_rows = rows
         ranked = []
         for fid in set(per_file) | set(titles):
             hits = per_file.get(fid, [])
@@ -596,7 +654,7 @@ class SearchIndex:
         return results
 
     def _title_matches(
-        self, query: Query, inside: dict[str, list[str]], names: dict[int, str],
+        self, query: Query, inside: dict[str, list[str]], other: set[int],
     ) -> dict[int, float]:
         conn = self._conn
         assert conn is not None
@@ -604,15 +662,10 @@ class SearchIndex:
         for fid, score in conn.execute(
                 "SELECT rowid, -bm25(title_fts) FROM title_fts WHERE title_fts MATCH ?",
                 (query.fts(inside=inside),)):
-            if fid in names:
+            if fid not in other:
                 out[fid] = score
         return out
 
-    def titles_missing(self, side: int) -> bool:
-        """Whether some indexed file has no title recorded yet."""
-        conn = self.open()
-        return conn.execute("SELECT 1 FROM files WHERE side = ? AND title IS NULL LIMIT 1",
-                            (side,)).fetchone() is not None
 
     def _hits(
         self, side: int, name: str, hits: list[tuple[float, int, str, int, int, int]],
@@ -651,6 +704,13 @@ class SearchIndex:
             if f is not None:
                 f.close()
         return out
+
+
+def _scan_digest(files: dict[str, tuple[str, FileKey]]) -> str:
+    """A checksum of a directory scan (names, sizes, mtimes, inodes)."""
+    data = "\n".join(f"{n}\0{k[0]}\0{k[1]}\0{k[2]}"
+                     for n, (_, k) in sorted(files.items())).encode("utf-8", "surrogateescape")
+    return f"{len(files)}:{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
 def _tail_crc(f: Any, end: int) -> int:
@@ -805,24 +865,62 @@ def _search_once(
 ) -> tuple[list[SessionResult], list[tuple[str, str]]]:
     side = TRASH if trash else STORE
     files = trash_files(store.dir) if trash else store_files(store.dir)
-    read = index.catch_up(side, files, progress=progress)
     skipped: list[tuple[str, str]] = []
-    known: dict[str, dict[str, SessionInfo]] = {}
+    # The warm path: the files (and index.json, which describes sessions
+    # without meta) are as they were last time, by one checksum of the
+    # directory scan; then the kept listing rows are current too.
+    index_key = "" if trash else _index_key(store.dir)
+    state = f"{_scan_digest(files)}|{index_key}"
+    old = index.get_info(f"scan-{side}")
+    if old != state:
+        read = index.catch_up(side, files, progress=progress)
+        same_index = isinstance(old, str) and old.endswith(f"|{index_key}")
+        if trash:
+            index.set_rows(side, trash_infos(index, files), state, complete=True)
+        elif same_index and len(read) <= _FEW and not index.rows_missing(side):
+            # A few files changed (an append): their rows alone, not a listing.
+            rows = {}
+            for name in read:
+                row = file_row(store, *files[name])
+                if row is not None:
+                    rows[name] = row
+            index.set_rows(side, rows, state, complete=False)
+        else:
+            rows, skipped = store_infos(store)
+            index.set_rows(side, rows, state, complete=True)
 
-    def allowed() -> dict[str, SessionInfo]:
-        # The listing rows (and their titles) are read only when needed:
-        # the index changed, or something matched.
-        if "rows" not in known:
-            if trash:
-                rows = trash_infos(index, files)
-            else:
-                rows, found_skipped = store_infos(store)
-                skipped.extend(found_skipped)
-            index.set_titles(side, {n: i.title for n, i in rows.items()})
-            known["rows"] = {n: i for n, i in rows.items()
-                             if (include_hidden or not i.hidden) and keep(i)}
-        return known["rows"]
+    def allowed(info: SessionInfo) -> bool:
+        return (include_hidden or not info.hidden) and keep(info)
 
-    if read or index.titles_missing(side):
-        allowed()  # titles current before the title search
     return index.search(query, side, allowed, roles=roles, limit=limit), skipped
+
+
+#: Up to this many changed files get their listing rows one by one.
+_FEW = 64
+
+
+def file_row(store: JSONLStore, sid: str, key: FileKey) -> SessionInfo | None:
+    """One session's listing row, by the listing's own rule (``None`` if it
+    cannot be read: the next full listing reports it)."""
+    from ..core.scan import summarize
+    from ..storage import fsio
+    from ..storage.index import read_index
+
+    try:
+        with fsio.open_regular(store.dir / f"{sid}.jsonl") as f:
+            summary = summarize(f)
+    except OSError:
+        return None
+    entry = None
+    if not summary.has_meta or summary.created is None or summary.updated is None:
+        entry = (read_index(store.dir) or {}).get(sid)
+    # The one use of the store's private row rule (SPEC §7 fallbacks).
+    return store._info(sid, key, summary, entry)
+
+
+def _index_key(store_dir: Path) -> str:
+    try:
+        st = os.stat(store_dir / "index.json")
+    except OSError:
+        return "-"
+    return f"{st.st_size}:{st.st_mtime_ns}:{st.st_ino}"

@@ -55,7 +55,6 @@ _CJK_RANGES = (
     "\U00020000-\U0003134f"  # extensions B..G
 )
 _CJK = re.compile(f"[{_CJK_RANGES}]")
-_CJK_SPACE = re.compile(f"([{_CJK_RANGES}])")
 # A word as the unicode61 tokenizer sees one: a run of letters and digits
 # (combining marks stay with their letter).
 _WORD = re.compile(r"(?:[^\W_]|[\u0300-\u036f])+")
@@ -66,7 +65,7 @@ def space_cjk(text: str) -> str:
     word tokenizer makes each one a word (substring search for CJK)."""
     if text.isascii() or not _CJK.search(text):
         return text
-    return _CJK_SPACE.sub(r" \1 ", text)
+    return _CJK.sub(r" \g<0> ", text)
 
 
 def fold(word: str) -> str:
