@@ -739,3 +739,8 @@ def test_index_json_change_is_seen(tmp_path: Path, cache_env: Path) -> None:
     index("yucatan plans")
     assert search_json(store, "zanzibar") == []
     assert [r["id"] for r in search_json(store, "yucatan")] == [sid(1)]
+
+
+def test_index_is_private(small: Path, cache_env: Path) -> None:
+    [db] = cache_env.glob("search-*.sqlite3")
+    assert db.stat().st_mode & 0o077 == 0

@@ -11,6 +11,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 from tests.cli_helpers import child_env, sid, write_session
 
 WRITER = """
@@ -104,3 +106,30 @@ def test_held_agent_locks_do_not_block(tmp_path: Path) -> None:
     finally:
         for fd in fds:
             os.close(fd)
+
+
+def test_progress_bar_only_after_a_second(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The catch-up progress bar appears once catching up has taken more than
+    a second, never for a quick one."""
+    import io
+
+    from rich.console import Console
+
+    import sessionctl.cli.commands.search as cmd
+
+    out = io.StringIO()
+    monkeypatch.setattr(cmd.common, "console",
+                        lambda stderr=False: Console(file=out, force_terminal=True, width=80))
+    now = [100.0]
+    monkeypatch.setattr(cmd.time, "monotonic", lambda: now[0])
+    bar = cmd._ProgressBar()
+    bar(10, 100)
+    now[0] += 0.5
+    bar(50, 100)
+    assert bar._bar is None  # under a second: nothing shown
+    now[0] += 0.6
+    bar(60, 100)
+    assert bar._bar is not None
+    bar(100, 100)
+    bar.close()
+    assert "indexing sessions" in out.getvalue()

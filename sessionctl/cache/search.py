@@ -242,6 +242,10 @@ class SearchIndex:
 
         if self._path is not None:
             self._path.parent.mkdir(parents=True, exist_ok=True, mode=0o700)
+            # The index holds the sessions' words: private to the user, as the
+            # store is (SQLite gives its -wal and -shm files the same mode).
+            with contextlib.suppress(FileExistsError):
+                os.close(os.open(self._path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600))
             conn = sqlite3.connect(self._path, timeout=_BUSY_MS / 1000, isolation_level=None,
                                    check_same_thread=False)
         else:
