@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, NoReturn
 from .errors import SessionNotFound, StoreIOError, UsageError
 
 if TYPE_CHECKING:
-    from .storage.store import JSONLStore
+    from .storage.store import FileStore
 
 __all__ = ["DEFAULT_COMMAND", "newest_in_workspace", "resume_argv", "run_agent"]
 
@@ -22,12 +22,13 @@ DEFAULT_COMMAND = "ggcode --resume {id}"
 _PLACEHOLDER = re.compile(r"\{(?:id|workspace|file)\}")
 
 
-def newest_in_workspace(store: JSONLStore, workspace: str) -> str:
+def newest_in_workspace(store: FileStore, workspace: str) -> str:
     """The id of the newest visible session of ``workspace`` (a normalised path)."""
     mine = store.query(workspace=workspace, limit=1).sessions
     if not mine:
         raise SessionNotFound("", f"no session in this workspace ({workspace})")
-    return mine[0].id
+    sid: str = mine[0].id
+    return sid
 
 
 def resume_argv(template: str, *, session_id: str, workspace: str, file: str) -> list[str]:

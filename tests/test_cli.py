@@ -656,19 +656,20 @@ def test_export_md_all_goes_on_past_a_damaged_session(
     st: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sessionctl import CorruptStore, SessionNotFound
+    from sessionctl.export import files
 
-    real = JSONLStore.write_markdown_file
+    real = files.write_markdown_file
 
     def flaky(
-        self: JSONLStore, sid: str, path: Path, *, context: bool = False, sync_dir: bool = True
+        store: JSONLStore, sid: str, path: Path, *, context: bool = False, sync_dir: bool = True
     ) -> None:
         if sid == BETA:
             raise CorruptStore(f"cannot read session {sid}: Input/output error")
         if sid == GAMMA:
             raise SessionNotFound(sid)  # deleted since the listing
-        real(self, sid, path, context=context, sync_dir=sync_dir)
+        real(store, sid, path, context=context, sync_dir=sync_dir)
 
-    monkeypatch.setattr(JSONLStore, "write_markdown_file", flaky)
+    monkeypatch.setattr(files, "write_markdown_file", flaky)
     r = invoke("--dir", st.dir, "export-md", "--all", "--output-dir", tmp_path / "o", code=1)
     assert sorted(os.listdir(tmp_path / "o")) == sorted([f"{ALPHA}.md", f"{OLD}.md"])
     assert lines(r.stderr) == [

@@ -55,7 +55,7 @@ def _candidate_lines(candidates: list[str]) -> list[str]:
 
     titles: dict[str, str] = {}
     try:
-        listing = store().listing(include_hidden=True, write_index=False)
+        listing = store().listing(include_hidden=True)
         titles = {i.id: i.title for i in listing.sessions}
     except SessionError:
         pass

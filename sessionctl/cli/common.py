@@ -15,7 +15,7 @@ from ..errors import SessionError
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..storage.store import JSONLStore
+    from ..api import JSONLStore
 
 __all__ = [
     "IdArg",
@@ -59,10 +59,14 @@ def err(message: str, *more: str) -> None:
 def store(*, must_exist: bool = True) -> JSONLStore:
     """The store this run works on: ``--dir``, else ``$SESSIONCTL_DIR``, else
     the agent's own store."""
+    from ..api import JSONLStore
     from ..core.paths import default_dir
-    from ..storage.store import JSONLStore
+    from ..storage import locking
 
-    return JSONLStore(State.dir or default_dir(), create=not must_exist)
+    # A lock wait of over a second is announced, not sat through in silence.
+    locking.on_wait(lambda message: err(message))
+    # A first listing of a big store may read on every core.
+    return JSONLStore(State.dir or default_dir(), create=not must_exist, parallel=True)
 
 
 def complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
@@ -71,9 +75,9 @@ def complete_ids(ctx: typer.Context, incomplete: str) -> list[str]:
     Completion never runs the root callback, so the store comes from the
     parsed ``--dir`` (or ``$SESSIONCTL_DIR``) of the command line itself.
     """
+    from ..api import JSONLStore
     from ..core.ids import hex_part
     from ..core.paths import default_dir
-    from ..storage.store import JSONLStore
 
     directory = ctx.find_root().params.get("directory") or State.dir or default_dir()
     try:

@@ -9,9 +9,6 @@ reads as unset but is still written back unchanged.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -44,30 +41,6 @@ _BLOCK_FIELDS = (
     "thinking_signature",
     "thinking_data",
 )
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects.
-
-    Reading a 100 MB session creates millions of dicts that all stay alive;
-    each automatic collection walks all of them again, which made loading
-    several times slower than parsing. These objects form no cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            # Without this, the first collection after re-enabling walks every
-            # object made meanwhile, which is the cost we avoid. freeze() then
-            # unfreeze() moves them straight into the oldest generation, where
-            # only the (rare) full collections look at them: cycles anywhere
-            # in the program stay collectable.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 # Record keys that are not "record fields" of the message they carry.
@@ -281,6 +254,18 @@ class Message:
         obj._content = None
         obj._rec = None
         obj._rf = {}
+        return obj
+
+    @classmethod
+    def of_record(cls, d: dict[str, JSON], record: dict[str, JSON]) -> Message:
+        """Wrap, without copying, a message object already known to be valid
+        (:func:`is_message_object`) and the record it came from (its other
+        fields become ``record_fields`` when asked for)."""
+        obj = cls.__new__(cls)
+        obj._raw = d
+        obj._content = None
+        obj._rec = record
+        obj._rf = None
         return obj
 
     @property
@@ -578,10 +563,6 @@ class Session:
 
     def to_dict(self) -> dict[str, JSON]:
         """The loaded session as ``show --json`` prints it (SPEC §5)."""
-        with gc_paused():
-            return self._to_dict()
-
-    def _to_dict(self) -> dict[str, JSON]:
         return {
             "id": self.id,
             "title": self.title,
@@ -662,7 +643,7 @@ def _id_index(messages: list[Message]) -> dict[str, int]:
     return ids
 
 
-def _resume_point(
+def resume_point(
     checkpoints: list[Checkpoint], ids: dict[str, int], limit: int
 ) -> tuple[Checkpoint | None, int, int | None]:
     """The last usable checkpoint among the first ``limit`` messages: (it,
@@ -693,7 +674,7 @@ def checkpoint_summaries_of(
         if not cp.is_legacy and ids.get(cp.summary_msg_id) is None:
             continue
         limit = cp.after_message
-        found, start, s = _resume_point(checkpoints[: i + 1], ids, limit)
+        found, start, s = resume_point(checkpoints[: i + 1], ids, limit)
         if found is None:
             n = limit
         else:
@@ -710,7 +691,7 @@ def context_of(messages: list[Message], checkpoints: list[Checkpoint]) -> list[M
     """
     if not checkpoints:
         return list(messages)
-    found, start, s = _resume_point(checkpoints, _id_index(messages), len(messages))
+    found, start, s = resume_point(checkpoints, _id_index(messages), len(messages))
     if found is None:
         return list(messages)
     if s is None:

@@ -10,9 +10,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import CorruptStore, SessionNotFound, StoreIOError
 from ..storage import fsio
+from .documents import write_markdown_file
 
 if TYPE_CHECKING:
-    from ..storage.store import JSONLStore
+    from ..storage.store import FileStore
 
 __all__ = ["ExportReport", "export_all"]
 
@@ -26,7 +27,7 @@ class ExportReport:
 
 
 def export_all(
-    store: JSONLStore, ids: Iterable[str], output_dir: Path, *, context: bool = False,
+    store: FileStore, ids: Iterable[str], output_dir: Path, *, context: bool = False,
     advance: Callable[[], object] | None = None,
 ) -> ExportReport:
     """Write ``<id>.md`` for each session into ``output_dir`` (created if
@@ -41,8 +42,8 @@ def export_all(
         try:
             # Each file's data is fsync'd; the directory once at the end
             # instead of once per file.
-            store.write_markdown_file(sid, output_dir / f"{sid}.md", context=context,
-                                      sync_dir=False)
+            write_markdown_file(store, sid, output_dir / f"{sid}.md", context=context,
+                                sync_dir=False)
             report.exported += 1
         except SessionNotFound:
             pass  # deleted since the listing: nothing to export

@@ -9,11 +9,12 @@ threaded program) and only read.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
 
-from ..core.records import Summary
+from ..core.folds import Summary
 from . import fsio
 
 __all__ = ["summarize_many", "worth_parallel"]
@@ -34,7 +35,7 @@ def worth_parallel(count: int, total_bytes: int) -> int:
 
 def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | None]]:
     """In a worker: (id, summary as JSON-able list or None, error or None)."""
-    from ..core.scan import summarize
+    from ..core.folds import summarize
 
     out: list[tuple[str, Any, str | None]] = []
     for sid in sids:
@@ -45,7 +46,7 @@ def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | N
         except FileNotFoundError:
             out.append((sid, None, None))  # removed meanwhile
         except OSError as err:
-            reason = "a symbolic link (not followed)" if err.errno == 40 else (
+            reason = "a symbolic link (not followed)" if err.errno == errno.ELOOP else (
                 err.strerror or str(err))
             out.append((sid, None, f"cannot read session {sid}: {reason}"))
     return out
