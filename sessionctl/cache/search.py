@@ -29,19 +29,20 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..core.folds import Summary
 from ..core.ids import ID_PATTERN
 from ..core.models import SessionInfo
 from ..core.query import Query, space_cjk, word_set
-from ..core.records import Summary, loads_line, read_blocks
+from ..core.records import loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
 from ..core.snippets import find_matches, make_snippet
 from ..errors import StoreIOError
-from ..storage.index import FileKey, _tag
+from ..storage.summaries import FileKey, _tag
 
 if TYPE_CHECKING:
     import sqlite3
 
-    from ..storage.store import JSONLStore
+    from ..api import JSONLStore
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -728,7 +729,7 @@ def _summary_json(f: Any) -> str:
     """A trashed file's listing summary, as JSON text."""
     import orjson
 
-    from ..core.scan import summarize
+    from ..core.folds import summarize
 
     f.seek(0)
     return orjson.dumps(summarize(f).to_json()).decode()
@@ -779,35 +780,17 @@ def _read_docs(
 def store_files(store_dir: Path) -> dict[str, tuple[str, FileKey]]:
     """The store's session files by name: (id, key). Only regular files
     (list reports the odd ones)."""
-    from ..core.ids import session_ids_in
+    from ..storage.listing import scan_dir
 
-    try:
-        names = os.listdir(store_dir)
-        dfd = os.open(store_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
-    except FileNotFoundError:
-        raise StoreIOError(f"no session store at {store_dir}") from None
-    except OSError as err:
-        raise StoreIOError.wrap("read store", err) from err
-    out = {}
-    try:
-        for sid in session_ids_in(names):
-            name = sid + ".jsonl"
-            try:
-                st = os.stat(name, dir_fd=dfd, follow_symlinks=False)
-            except OSError:
-                continue
-            if stat.S_ISREG(st.st_mode):
-                out[name] = (sid, FileKey.of(st))
-    finally:
-        os.close(dfd)
-    return out
+    files, _odd = scan_dir(store_dir)
+    return {f"{sid}.jsonl": (sid, key) for sid, key in files.items()}
 
 
 def store_infos(
     store: JSONLStore,
 ) -> tuple[dict[str, SessionInfo], list[tuple[str, str]]]:
     """Listing rows by file name (hidden ones included), and unreadable sessions."""
-    listing = store.listing(include_hidden=True, write_index=False)
+    listing = store.listing(include_hidden=True)
     rows = {f"{i.id}.jsonl": i for i in listing.sessions}
     return rows, list(listing.skipped)
 
@@ -815,22 +798,13 @@ def store_infos(
 def trash_infos(
     index: SearchIndex, files: dict[str, tuple[str, FileKey]]
 ) -> dict[str, SessionInfo]:
-    """Listing rows for trashed files (from the summaries kept at indexing)."""
-    from ..core.times import format_ns
+    """Listing rows for trashed files (from the summaries kept at indexing),
+    by the listing's rule; a trashed session has no index entry."""
+    from ..storage.listing import info_of
 
-    out = {}
     summaries = index.trash_summaries()
-    for name, (sid, key) in files.items():
-        s = summaries.get(name)
-        if s is None:
-            continue
-        mtime = (key.mtime_ns, format_ns(key.mtime_ns))
-        out[name] = SessionInfo(
-            id=sid, title=s.title or s.first_user_text, workspace=s.workspace,
-            vendor=s.vendor, endpoint=s.endpoint, model=s.model,
-            created=s.created or s.updated or mtime, updated=s.updated or mtime,
-            msg_count=s.msg_count, hidden=not s.user_interaction, preview=s.preview)
-    return out
+    return {name: info_of(sid, key, summaries[name], None)
+            for name, (sid, key) in files.items() if name in summaries}
 
 
 def run_search(
@@ -906,9 +880,10 @@ _FEW = 64
 def file_row(store: JSONLStore, sid: str, key: FileKey) -> SessionInfo | None:
     """One session's listing row, by the listing's own rule (``None`` if it
     cannot be read: the next full listing reports it)."""
-    from ..core.scan import summarize
+    from ..core.folds import summarize
     from ..storage import fsio
     from ..storage.index import read_index
+    from ..storage.listing import info_of
 
     try:
         with fsio.open_regular(store.dir / f"{sid}.jsonl") as f:
@@ -918,8 +893,7 @@ def file_row(store: JSONLStore, sid: str, key: FileKey) -> SessionInfo | None:
     entry = None
     if not summary.has_meta or summary.created is None or summary.updated is None:
         entry = (read_index(store.dir) or {}).get(sid)
-    # The one use of the store's private row rule (SPEC §7 fallbacks).
-    return store._info(sid, key, summary, entry)
+    return info_of(sid, key, summary, entry)  # the listing's rule (SPEC §7)
 
 
 def _index_key(store_dir: Path) -> str:
