@@ -35,6 +35,7 @@ from ..core.models import SessionInfo
 from ..core.query import Query, space_cjk, word_set
 from ..core.records import loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
+from ..core.search_results import Hit, SessionResult
 from ..core.snippets import find_matches, make_snippet
 from ..errors import StoreIOError
 from ..storage.summaries import FileKey, _tag
@@ -42,7 +43,7 @@ from ..storage.summaries import FileKey, _tag
 if TYPE_CHECKING:
     import sqlite3
 
-    from ..api import JSONLStore
+    from ..storage.store import FileStore as JSONLStore
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -51,6 +52,7 @@ __all__ = [
     "SearchIndex",
     "SessionResult",
     "check_fts5",
+    "run_search",
     "trash_files",
 ]
 
@@ -69,30 +71,6 @@ _TOKENIZE = "unicode61 remove_diacritics 2"
 
 #: progress(done_bytes, total_bytes)
 Progress = Callable[[int, int], None]
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One matching message (``message`` is ``None`` for a title match)."""
-
-    message: int | None
-    role: str
-    snippet: str
-    spans: list[tuple[int, int]]
-
-    def to_dict(self) -> dict[str, JSON]:
-        return {"message": self.message, "role": self.role, "snippet": self.snippet,
-                "spans": [list(s) for s in self.spans]}
-
-
-@dataclass(frozen=True)
-class SessionResult:
-    """One found session: its listing row, score (higher is better) and best hits."""
-
-    info: SessionInfo
-    score: float
-    hits: list[Hit]
-    file: str  # the file's name in the store (or in .trash/)
 
 
 def check_fts5(conn: sqlite3.Connection) -> None:

@@ -14,7 +14,7 @@ from .text import clean_line, relative_time, short_id, shorten_path
 if TYPE_CHECKING:
     from rich.console import Console
 
-    from ..cache.search import SessionResult
+    from ..core.search_results import SessionResult
 
 __all__ = ["result_dict", "write_json", "write_jsonl", "write_table", "write_tsv"]
 
