@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import sys
 import time
-from typing import TYPE_CHECKING, Annotated
+from pathlib import Path
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -88,7 +89,6 @@ def search(
     ws = common.workspace_filter(workspace, here)
     lo = None if since is None else from_datetime(parse_date(since))
     hi = None if until is None else from_datetime(parse_date(until))
-    labelled = _label_filter(tag, pinned)
 
     def keep(i: SessionInfo) -> bool:
         return ((ws is None or i.workspace == ws)
@@ -99,6 +99,7 @@ def search(
                 and (labelled is None or i.id in labelled))
 
     store = common.store()
+    labelled = _label_filter(store.dir, tag, pinned)
     bar = _ProgressBar() if common.stderr_is_terminal() else None
     try:
         results, skipped = run_search(
@@ -124,15 +125,28 @@ def search(
         write_tsv(results, out)
 
 
-def _label_filter(tags: list[str] | None, pinned: bool) -> set[str] | None:
+def _label_filter(store_dir: Path, tags: list[str] | None, pinned: bool) -> set[str] | None:
     """Ids carrying every tag (and pinned, if asked); ``None``: no filter.
 
-    Tags and pins are issue #13's labels (``storage/labels.py``); until that
-    module is in this build the options are refused rather than ignored.
+    Tags and pins are issue #13's labels (``storage/labels.py``), looked up
+    at run time so that this command works in a build without them (the
+    options are then refused rather than ignored).
     """
     if not tags and not pinned:
         return None
-    raise UsageError("--tag and --pinned need session labels, which this build lacks")
+    import importlib
+
+    try:
+        labels: Any = importlib.import_module("sessionctl.storage.labels")
+    except ImportError:
+        raise UsageError("--tag and --pinned need session labels, which this build lacks") \
+            from None
+    wanted = set(labels.normalize_tags(tags or []))
+    read = labels.Labels(store_dir).read()
+    if read.problem:
+        common.err(read.problem)
+    return {sid for sid, lb in read.sessions.items()
+            if wanted <= set(lb.tags) and (lb.pinned or not pinned)}
 
 
 class _ProgressBar:
