@@ -770,3 +770,23 @@ def test_tag_and_pinned_filters(tmp_path: Path, cache_env: Path) -> None:
     assert [r["id"] for r in search_json(store, "--tag", "work", "--tag", "db",
                                          "cormorant")] == [sid(1)]
     assert [r["id"] for r in search_json(store, "--pinned", "cormorant")] == [sid(1)]
+
+
+@pytest.mark.parametrize("from_index", [False, True])
+def test_words_inside_words_both_vocabulary_paths(
+    tmp_path: Path, cache_env: Path, monkeypatch: pytest.MonkeyPatch, from_index: bool,
+) -> None:
+    """A bare word matches inside longer words, whether the vocabulary was
+    collected word by word (a small catch-up) or from the index (a build)."""
+    import sessionctl.cache.search as search_mod
+
+    if from_index:
+        monkeypatch.setattr(search_mod, "_VOCAB_SCAN_BYTES", 0)
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    write_session(store, sid(1), user="the reindexing job")
+    write_session(store, sid(2), user="nothing here", assistant="see CodexPlugin docs")
+    assert [r["id"] for r in search_json(store, "index")] == [sid(1)]
+    [r] = search_json(store, "dexplug")
+    assert r["id"] == sid(2)
+    assert [r["hits"][0]["snippet"][a:b] for a, b in r["hits"][0]["spans"]] == ["CodexPlugin"]

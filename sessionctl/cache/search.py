@@ -57,7 +57,7 @@ __all__ = [
 ]
 
 JSON = Any
-SCHEMA_VERSION = 2
+SCHEMA_VERSION = 3
 STORE, TRASH = 0, 1
 #: Bytes of a file's indexed end kept by checksum to tell "only grew".
 TAIL = 4096
@@ -125,13 +125,19 @@ CREATE TABLE msg(
 CREATE INDEX msg_file ON msg(file, mid);
 CREATE VIRTUAL TABLE msg_fts USING fts5(text, tool, content='', tokenize='{_TOKENIZE}');
 CREATE VIRTUAL TABLE title_fts USING fts5(title, tokenize='{_TOKENIZE}');
+CREATE VIRTUAL TABLE msg_vocab USING fts5vocab(msg_fts, 'row');
 CREATE TABLE vocab(id INTEGER PRIMARY KEY, term TEXT UNIQUE);
 CREATE VIRTUAL TABLE vocab_tri USING fts5(
     term, content='vocab', content_rowid='id', tokenize='trigram', detail='none');
 CREATE TRIGGER vocab_ai AFTER INSERT ON vocab BEGIN
     INSERT INTO vocab_tri(rowid, term) VALUES (new.id, new.term)|END
 """
-_TABLES = {"info", "files", "msg", "msg_fts", "title_fts", "vocab", "vocab_tri"}
+_TABLES = {"info", "files", "msg", "msg_fts", "msg_vocab", "title_fts", "vocab", "vocab_tri"}
+#: Catching up on more than this many bytes takes the vocabulary from the
+#: index itself at the end (one C-speed pass) instead of word by word.
+_VOCAB_SCAN_BYTES = 32 << 20
+#: Longer words are not offered for matching inside (hashes, base64).
+_MAX_VOCAB_WORD = 48
 #: At most this many indexed words containing a bare word join its match.
 MAX_INSIDE = 500
 
@@ -181,6 +187,7 @@ class SearchIndex:
             self._path = cache / f"search-{_tag(self._real)}.sqlite3"
         self._conn: sqlite3.Connection | None = None
         self._words: set[str] = set()  # words of this batch, for the vocabulary
+        self._word_by_word = True  # else: from the index at the end of a catch-up
 
     @property
     def path(self) -> Path | None:
@@ -325,6 +332,7 @@ class SearchIndex:
         if not first.removed and not first.work:
             return []
         total = max(first.total, 1)
+        self._word_by_word = first.total < _VOCAB_SCAN_BYTES
         done = 0
         names: list[str] = []
         self._maybe_rebuild()
@@ -356,6 +364,8 @@ class SearchIndex:
                     conn.execute("ROLLBACK")
                 raise
             if finished:
+                if not self._word_by_word:
+                    self._vocabulary_from_index()
                 return names
             first = plan
 
@@ -376,8 +386,24 @@ class SearchIndex:
         assert conn is not None
         if self._words:
             conn.executemany("INSERT OR IGNORE INTO vocab(term) VALUES (?)",
-                             ((w,) for w in self._words))
+                             ((w,) for w in self._words if len(w) <= _MAX_VOCAB_WORD))
             self._words = set()
+
+    def _vocabulary_from_index(self) -> None:
+        """Every word of the message index into the vocabulary, in one pass."""
+        import sqlite3
+
+        conn = self._conn
+        assert conn is not None
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            conn.execute("INSERT OR IGNORE INTO vocab(term) SELECT term FROM msg_vocab"
+                         " WHERE length(term) <= ?", (_MAX_VOCAB_WORD,))
+            conn.execute("COMMIT")
+        except BaseException:
+            with contextlib.suppress(sqlite3.Error):
+                conn.execute("ROLLBACK")
+            raise
 
     def words_containing(self, word: str) -> list[str]:
         """Indexed words that contain ``word`` (3+ characters) without
@@ -465,15 +491,25 @@ class SearchIndex:
             fold = SearchFold(count=count, seen=_Seen(conn if start else None, fid))
             f.seek(start)
             end, rows = _read_docs(f, start, key.size, fold)
-            words = self._words
-            for doc, off, length in rows:
-                words |= word_set(doc.text)
-                words |= word_set(doc.tool)
-                cur = conn.execute(
-                    "INSERT INTO msg(file, n, role, off, len, mid) VALUES (?, ?, ?, ?, ?, ?)",
-                    (fid, doc.n, doc.role, off, length, doc.mid or None))
-                conn.execute("INSERT INTO msg_fts(rowid, text, tool) VALUES (?, ?, ?)",
-                             (cur.lastrowid, space_cjk(doc.text), space_cjk(doc.tool)))
+            if rows:
+                # Row ids taken from AUTOINCREMENT's counter (never reused: the
+                # contentless table may still hold rows of deleted ids).
+                seq = conn.execute(
+                    "SELECT seq FROM sqlite_sequence WHERE name = 'msg'").fetchone()
+                first = (seq[0] if seq else 0) + 1
+                conn.executemany(
+                    "INSERT INTO msg(id, file, n, role, off, len, mid)"
+                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                    [(first + k, fid, doc.n, doc.role, off, length, doc.mid or None)
+                     for k, (doc, off, length) in enumerate(rows)])
+                conn.executemany(
+                    "INSERT INTO msg_fts(rowid, text, tool) VALUES (?, ?, ?)",
+                    [(first + k, space_cjk(doc.text), space_cjk(doc.tool))
+                     for k, (doc, _, _) in enumerate(rows)])
+                if self._word_by_word:
+                    words = self._words
+                    for doc, _, _ in rows:
+                        words |= word_set(doc.text + "\n" + doc.tool)
             summary = None
             if side == TRASH:
                 summary = _summary_json(f)

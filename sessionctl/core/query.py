@@ -79,16 +79,12 @@ def fold(word: str) -> str:
 _ASCII_WORD = re.compile(r"[a-z0-9]+")
 
 
-def word_set(text: str, max_len: int = 48) -> set[str]:
+def word_set(text: str) -> set[str]:
     """The distinct lower-cased words of ``text`` (no CJK: those are found
-    by substring anyway), each at most ``max_len`` characters."""
+    by substring anyway)."""
     if text.isascii():
-        return {w for w in _ASCII_WORD.findall(text.lower()) if len(w) <= max_len}
-    out = set()
-    for w in set(_WORD.findall(text.lower())):
-        if len(w) <= max_len and not _CJK.search(w):
-            out.add(w)
-    return out
+        return set(_ASCII_WORD.findall(text.lower()))
+    return {w for w in set(_WORD.findall(text.lower())) if not _CJK.search(w)}
 
 
 def tokens(text: str) -> list[tuple[int, int, str]]:

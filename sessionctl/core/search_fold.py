@@ -11,7 +11,7 @@ the legacy ``checkpoint_messages`` copies (the history has them).
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from .models import is_message_object
 
@@ -20,9 +20,9 @@ __all__ = ["SearchDoc", "SearchFold", "SeenIds", "message_parts"]
 JSON = Any
 
 
-@dataclass(frozen=True)
-class SearchDoc:
-    """One message as search indexes it."""
+class SearchDoc(NamedTuple):
+    """One message as search indexes it (a tuple: one per message of every
+    session is made when an index is built)."""
 
     n: int  # 1-based place in the full history
     role: str
