@@ -790,3 +790,19 @@ def test_words_inside_words_both_vocabulary_paths(
     [r] = search_json(store, "dexplug")
     assert r["id"] == sid(2)
     assert [r["hits"][0]["snippet"][a:b] for a, b in r["hits"][0]["spans"]] == ["CodexPlugin"]
+
+
+def test_catch_up_in_many_batches(tmp_path: Path, cache_env: Path,
+                                  monkeypatch: pytest.MonkeyPatch) -> None:
+    """A catch-up commits batch by batch (other searches move on between
+    them); every file is indexed once."""
+    import sessionctl.cache.search as search_mod
+
+    monkeypatch.setattr(search_mod, "_BATCH_BYTES", 1)
+    store = tmp_path / "store"
+    store.mkdir(mode=0o700)
+    for k in range(1, 8):
+        write_session(store, sid(k), user=f"batch {k} kestrel")
+    found = search_json(store, "kestrel")
+    assert sorted(r["id"] for r in found) == [sid(k) for k in range(1, 8)]
+    assert _index_rows(cache_env) == (14, 0)

@@ -347,9 +347,11 @@ class SearchIndex:
                     self._drop(fid)
                 batch = 0
                 finished = True
-                for name, sid, key, old in plan.work:
+                rest = plan
+                for k, (name, sid, key, old) in enumerate(plan.work):
                     if batch >= _BATCH_BYTES:
                         finished = False
+                        rest = _Plan([], plan.work[k:], 0)  # for the next batch
                         break
                     read = self._index_file(side, name, sid, key, old)
                     batch += read
@@ -367,7 +369,7 @@ class SearchIndex:
                 if not self._word_by_word:
                     self._vocabulary_from_index()
                 return names
-            first = plan
+            first = rest
 
     def rows_missing(self, side: int) -> bool:
         """Whether some indexed file has no listing row kept."""
