@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 
 import sessionctl.core.records as records_mod
 from sessionctl.core.folds import MetaFold, read_session, summarize
-from sessionctl.core.models import Session
 from sessionctl.core.records import dumps_line, loads_line, serialize
+from sessionctl.core.session import Session
 from sessionctl.core.times import ZERO_TIME, format_ns
 
 SID = "20261124-145443-0000000000000abc"

@@ -18,8 +18,9 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from .models import Checkpoint, Message, Session, TunnelEvent, is_message_object
+from .models import Message, TunnelEvent, is_message_object
 from .records import Readable, iter_lines, reread_exact
+from .session import Checkpoint, Session
 from .text import derive_title, is_blank
 from .times import ZERO_TIME, parse_ns
 

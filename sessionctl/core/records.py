@@ -19,7 +19,8 @@ from typing import Any, Protocol, cast
 import orjson
 
 from ..errors import CorruptStore
-from .models import Checkpoint, Message, Session, TunnelEvent
+from .models import Message, TunnelEvent
+from .session import Checkpoint, Session
 
 __all__ = [
     "InexactNumber",

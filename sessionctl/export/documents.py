@@ -13,7 +13,8 @@ from pathlib import Path
 from typing import IO
 
 from ..core.ids import validate_id
-from ..core.models import Message, Session, SessionInfo
+from ..core.models import Message
+from ..core.session import Session, SessionInfo
 from ..errors import StoreIOError
 from ..storage import fsio
 from ..storage.store import FileStore

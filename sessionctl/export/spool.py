@@ -14,8 +14,9 @@ from collections.abc import Callable
 from typing import IO, Any, Protocol
 
 from ..core.folds import Fold, Reading, Summary
-from ..core.models import Checkpoint, TunnelEvent
+from ..core.models import TunnelEvent
 from ..core.records import InexactNumber, reread_exact
+from ..core.session import Checkpoint
 
 __all__ = ["Render", "Scanned", "SpoolFold"]
 

@@ -14,13 +14,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO, Any
 
-from ..core.models import (
-    Checkpoint,
-    Message,
-    checkpoint_summaries_of,
-    resume_point,
-)
+from ..core.models import Message
 from ..core.records import InexactNumber, json_bytes, message_json
+from ..core.session import Checkpoint, checkpoint_summaries_of, resume_point
 from .markdown import (
     CheckpointMark,
     ExportHeader,

@@ -20,7 +20,7 @@ from typing import Any
 
 from ..core.folds import Fold, Reading, read_records, read_session
 from ..core.ids import new_id, resolve, validate_id
-from ..core.models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
+from ..core.models import Message, TunnelEvent
 from ..core.paths import cache_dir, current_workspace_path
 from ..core.records import (
     checkpoint_record,
@@ -31,12 +31,13 @@ from ..core.records import (
     serialize,
     tunnel_record,
 )
+from ..core.session import Checkpoint, Session, SessionInfo
 from ..core.text import derive_title
-from ..core.times import format_ns, from_datetime, now_ns
+from ..core.times import format_ns, now_ns
 from ..errors import CorruptStore, SessionLocked, StoreIOError
 from . import fsio, locking
 from .layout import Layout
-from .listing import Lister, Listing, info_of, open_session, scan_dir, session_times
+from .listing import Lister, Listing, info_of, open_session, scan_dir, select, session_times
 from .removal import LOCK_TIMEOUT, CleanupReport, Remover
 from .summaries import FileKey
 
@@ -114,21 +115,9 @@ class FileStore:
         model: str | None = None, vendor: str | None = None,
         since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
     ) -> Listing:
-        """The listing, filtered: ``workspace`` (a normalised path), ``model``
-        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
-        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
-        listing = self.listing(include_hidden=include_hidden)
-        lo = None if since is None else from_datetime(since)
-        hi = None if until is None else from_datetime(until)
-        listing.sessions = [
-            i for i in listing.sessions
-            if (workspace is None or i.workspace == workspace)
-            and (model is None or i.model == model)
-            and (vendor is None or i.vendor == vendor)
-            and (lo is None or i.updated[0] >= lo)
-            and (hi is None or i.updated[0] < hi)
-        ][:limit]
-        return listing
+        """The listing, filtered (see :func:`~.listing.select`)."""
+        return select(self.listing(include_hidden=include_hidden), workspace=workspace,
+                      model=model, vendor=vendor, since=since, until=until, limit=limit)
 
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
@@ -300,7 +289,7 @@ class FileStore:
     ) -> None:
         """Record a compaction (legacy form) on disk and in ``session``."""
         now = now_ns()
-        cp = self._checkpoint(session, compacted, tokens, now)
+        cp = _compacted(session, compacted, tokens, now)
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
         session.checkpoints.append(cp)
         session._updated = (now, format_ns(now))
@@ -310,19 +299,8 @@ class FileStore:
     ) -> None:
         """Record a compaction on disk only."""
         now = now_ns()
-        cp = self._checkpoint(session, compacted, tokens, now)
+        cp = _compacted(session, compacted, tokens, now)
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
-
-    @staticmethod
-    def _checkpoint(
-        session: Session, compacted: builtins.list[Message], tokens: int, now: int
-    ) -> Checkpoint:
-        msgs = [Message.from_dict(m.to_dict()) for m in compacted]
-        for m in msgs:
-            if not m.id:
-                m.ensure_identity(now)
-            m.record_fields = {}
-        return Checkpoint(after_message=len(session.messages), tokens=tokens, messages=msgs)
 
     def append_tunnel_event_to_disk(self, session: Session, event: TunnelEvent) -> None:
         """Append one tunnel event to disk only."""
@@ -372,6 +350,19 @@ class FileStore:
     def cleanup_older_than(self, before: datetime) -> int:
         """The seed's cleanup: remove sessions updated before ``before``; the count."""
         return len(self.cleanup(before=before).removed)
+
+
+def _compacted(
+    session: Session, compacted: builtins.list[Message], tokens: int, now: int
+) -> Checkpoint:
+    """A legacy checkpoint after the session's messages, holding copies of
+    ``compacted`` (each with an id and a timestamp, no record fields)."""
+    msgs = [Message.from_dict(m.to_dict()) for m in compacted]
+    for m in msgs:
+        if not m.id:
+            m.ensure_identity(now)
+        m.record_fields = {}
+    return Checkpoint(after_message=len(session.messages), tokens=tokens, messages=msgs)
 
 
 def new_session(vendor: str = "", endpoint: str = "", model: str = "") -> Session:

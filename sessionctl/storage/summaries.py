@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 import orjson
 
 from ..core.folds import Summary
-from ..core.models import SessionInfo
+from ..core.session import SessionInfo
 from .fsio import atomic_write, ensure_dir
 
 __all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache"]
