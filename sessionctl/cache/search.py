@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.folds import Summary
 from ..core.ids import ID_PATTERN
-from ..core.models import SessionInfo
+from ..core.session import SessionInfo
 from ..core.query import Query, space_cjk, word_set
 from ..core.records import loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts

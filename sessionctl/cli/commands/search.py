@@ -18,7 +18,7 @@ if TYPE_CHECKING:
     from rich.progress import TaskID
 
     from ...cache.search import Progress
-    from ...core.models import SessionInfo
+    from ...core.session import SessionInfo
 
 __all__ = ["EPILOG", "ROLES", "app", "search"]
 

@@ -13,7 +13,7 @@ from .. import common
 from ..common import IdArg
 
 if TYPE_CHECKING:
-    from ...core.models import Session
+    from ...core.session import Session
 
 app = common.command_app()
 
