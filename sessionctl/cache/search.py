@@ -31,11 +31,11 @@ from typing import TYPE_CHECKING, Any
 
 from ..core.folds import Summary
 from ..core.ids import ID_PATTERN
-from ..core.session import SessionInfo
 from ..core.query import Query, space_cjk, word_set
 from ..core.records import loads_line, read_blocks
 from ..core.search_fold import SearchDoc, SearchFold, message_parts
 from ..core.search_results import Hit, SessionResult
+from ..core.session import SessionInfo
 from ..core.snippets import find_matches, make_snippet
 from ..errors import StoreIOError
 from ..storage.summaries import FileKey, _tag
