@@ -806,3 +806,28 @@ def test_catch_up_in_many_batches(tmp_path: Path, cache_env: Path,
     found = search_json(store, "kestrel")
     assert sorted(r["id"] for r in found) == [sid(k) for k in range(1, 8)]
     assert _index_rows(cache_env) == (14, 0)
+
+
+def test_garbage_outweighing_live_rows_rebuilds(small: Path, cache_env: Path,
+                                                monkeypatch: pytest.MonkeyPatch) -> None:
+    """Rows of rewritten and removed files stay behind in the contentless
+    index until they outweigh the live ones; then it is built afresh, whole."""
+    import sessionctl.cache.search as search_mod
+
+    monkeypatch.setattr(search_mod, "GARBAGE_MIN", 2)
+    os.unlink(small / f"{sid(2)}.jsonl")
+    write_session(small, sid(3), user="a fresh bittern")
+    assert [r["id"] for r in search_json(small, "bittern")] == [sid(3)]
+    assert _index_rows(cache_env)[1] == 2  # sid(2)'s two messages
+    path = small / f"{sid(1)}.jsonl"
+    path.write_text(path.read_text().replace("beetle", "weta"))
+    os.utime(path, ns=(path.stat().st_mtime_ns + 10**9,) * 2)
+    assert [r["id"] for r in search_json(small, "weta")] == [sid(1)]
+    assert _index_rows(cache_env)[1] == 4  # and sid(1)'s old two
+    # Next search: 4 unreachable > 4 live? Not yet; one more rewrite tips it.
+    write_session(small, sid(3), user="a fresh bittern again")
+    assert [r["id"] for r in search_json(small, "bittern")] == [sid(3)]
+    assert [r["id"] for r in search_json(small, "weta")] == [sid(1)]
+    msgs, garbage = _index_rows(cache_env)
+    assert garbage == 0 and msgs == 4
+    assert [r["id"] for r in search_json(small, "bittern")] == [sid(3)]

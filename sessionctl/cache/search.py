@@ -61,6 +61,8 @@ SCHEMA_VERSION = 3
 STORE, TRASH = 0, 1
 #: Bytes of a file's indexed end kept by checksum to tell "only grew".
 TAIL = 4096
+#: Rebuild when at least this many unreachable rows outweigh the live ones.
+GARBAGE_MIN = 50_000
 #: How much more a session's best title match weighs than a message match.
 TITLE_WEIGHT = 2.0
 HITS_PER_SESSION = 3
@@ -335,8 +337,6 @@ class SearchIndex:
         self._word_by_word = first.total < _VOCAB_SCAN_BYTES
         done = 0
         names: list[str] = []
-        self._maybe_rebuild()
-        conn = self.open()
         while True:
             conn.execute("BEGIN IMMEDIATE")
             try:
@@ -426,15 +426,15 @@ class SearchIndex:
                     break
         return out
 
-    def _maybe_rebuild(self) -> None:
-        """Start afresh when unreachable rows outweigh live ones."""
-        conn = self._conn
-        assert conn is not None
+    def maybe_rebuild(self) -> None:
+        """Start afresh when unreachable rows (of changed and removed files)
+        outweigh the live ones: they cost space and time, never results."""
+        conn = self.open()
         garbage = conn.execute("SELECT value FROM info WHERE key = 'garbage'").fetchone()
-        if not garbage or garbage[0] < 50_000:
+        if not garbage or garbage[0] < GARBAGE_MIN:
             return
-        live = conn.execute("SELECT max(id) FROM msg").fetchone()[0] or 0
-        if garbage[0] > live - garbage[0]:
+        live = conn.execute("SELECT count(*) FROM msg").fetchone()[0] or 0
+        if garbage[0] > live:
             self._close()
             self._remove_files()
             self.open()
@@ -858,6 +858,7 @@ def _search_once(
     include_hidden: bool, limit: int, progress: Progress | None,
 ) -> tuple[list[SessionResult], list[tuple[str, str]]]:
     side = TRASH if trash else STORE
+    index.maybe_rebuild()
     files = trash_files(store.dir) if trash else store_files(store.dir)
     skipped: list[tuple[str, str]] = []
     # The warm path: the files (and index.json, which describes sessions
