@@ -831,3 +831,18 @@ def test_garbage_outweighing_live_rows_rebuilds(small: Path, cache_env: Path,
     msgs, garbage = _index_rows(cache_env)
     assert garbage == 0 and msgs == 4
     assert [r["id"] for r in search_json(small, "bittern")] == [sid(3)]
+
+
+def test_index_that_cannot_be_opened_still_searches(small: Path, cache_env: Path) -> None:
+    """An index path that can be neither opened nor removed (here a
+    directory in its place; in life another user's cache): the search still
+    answers, from an index in memory."""
+    [db] = cache_env.glob("search-*.sqlite3")
+    for p in cache_env.glob("search-*"):
+        p.unlink()
+    db.mkdir()
+    (db / "keep").write_text("x")
+    JSONLStore(small).append_message_to_disk(
+        JSONLStore(small).load(sid(2)), Message.text_message("user", "a late tui"))
+    assert [r["id"] for r in search_json(small, "tui")] == [sid(2)]
+    assert db.is_dir()

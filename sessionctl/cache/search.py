@@ -278,7 +278,7 @@ class SearchIndex:
         if self._path is None:
             return
         for suffix in ("", "-wal", "-shm", "-journal"):
-            with contextlib.suppress(FileNotFoundError):
+            with contextlib.suppress(OSError):  # gone, or a cache we cannot write
                 os.unlink(f"{self._path}{suffix}")
 
     def close(self) -> None:
