@@ -80,11 +80,12 @@ def check_fts5(conn: sqlite3.Connection) -> None:
     import sqlite3
 
     try:
-        conn.execute("CREATE VIRTUAL TABLE temp._fts5_probe USING fts5(x)")
+        # FTS5 itself, and its trigram tokenizer (SQLite 3.34 and later).
+        conn.execute("CREATE VIRTUAL TABLE temp._fts5_probe USING fts5(x, tokenize='trigram')")
         conn.execute("DROP TABLE temp._fts5_probe")
     except sqlite3.OperationalError:
         raise StoreIOError(
-            f"search needs SQLite's FTS5, which this Python's SQLite "
+            f"search needs SQLite's FTS5 (3.34 or later), which this Python's SQLite "
             f"({sqlite3.sqlite_version}) lacks") from None
 
 
