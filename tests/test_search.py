@@ -846,3 +846,20 @@ def test_index_that_cannot_be_opened_still_searches(small: Path, cache_env: Path
         JSONLStore(small).load(sid(2)), Message.text_message("user", "a late tui"))
     assert [r["id"] for r in search_json(small, "tui")] == [sid(2)]
     assert db.is_dir()
+
+
+def test_search_fold_agrees_with_the_record_reader(cq: tuple[Path, dict[str, str]]) -> None:
+    """The index's documents (and their N) are what the one record reader's
+    fold gives for every corpus file: duplicates, checkpoints, damage alike."""
+    from sessionctl.cache.search import _read_docs
+    from sessionctl.core.folds import read_records
+    from sessionctl.core.search_fold import SearchDocs, SearchFold
+
+    store, _ = cq
+    for path in sorted(store.glob("*.jsonl")):
+        docs = SearchDocs()
+        with open(path, "rb") as f:
+            read_records(f, docs)
+        with open(path, "rb") as f:
+            _, rows = _read_docs(f, 0, path.stat().st_size, SearchFold())
+        assert [d for d, _, _ in rows] == docs.docs, path.name

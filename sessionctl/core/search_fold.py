@@ -13,9 +13,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple, Protocol
 
+from .folds import Fold
 from .models import is_message_object
 
-__all__ = ["SearchDoc", "SearchFold", "SeenIds", "message_parts"]
+__all__ = ["SearchDoc", "SearchDocs", "SearchFold", "SeenIds", "message_parts"]
 
 JSON = Any
 
@@ -118,3 +119,18 @@ class SearchFold:
         self.count += 1
         text, tool = message_parts(msg)
         return SearchDoc(self.count, msg["role"], text, tool, mid or "")
+
+
+class SearchDocs(Fold):
+    """The same documents as a :class:`~sessionctl.core.folds.Fold` of the
+    one record reader (a whole file read by ``read_records``). The index
+    itself reads with :class:`SearchFold`, which can start part-way through
+    a file (after what it indexed before) and keeps each line's offset."""
+
+    def __init__(self) -> None:
+        self.docs: list[SearchDoc] = []
+
+    def message(self, index: int, m: dict[str, JSON], rec: dict[str, JSON], line: bytes) -> None:
+        text, tool = message_parts(m)
+        mid = m.get("id")
+        self.docs.append(SearchDoc(index + 1, m["role"], text, tool, mid or ""))
