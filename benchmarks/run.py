@@ -122,6 +122,21 @@ BASELINE_PARSE = (
     "    for line in f:\n"
     "        orjson.loads(line)\n"
 )
+BASELINE_PARSE_ALL = (
+    "import os, sys, orjson\n"
+    "d = sys.argv[1]\n"
+    "for name in os.listdir(d):\n"
+    "    if name.endswith('.jsonl'):\n"
+    "        with open(os.path.join(d, name), 'rb') as f:\n"
+    "            for line in f:\n"
+    "                try:\n"
+    "                    orjson.loads(line)\n"
+    "                except orjson.JSONDecodeError:\n"
+    "                    pass\n"
+)
+#: Search benchmarks: a two-word query, and a word no session contains.
+SEARCH_QUERY = ("mutex", "deadline")
+ABSENT_WORD = "zqxjvkwabsent"
 
 
 class BenchError(Exception):
@@ -401,6 +416,10 @@ TARGETS = (
     Target("cleanup_trash", "base_trash_loop", 2.0),
     Target("trash_json", "list_warm", 1.5),
     Target("list_labels", "list_warm", 1.05),
+    Target("search_warm", "list_warm", 1.5),
+    Target("search_append", "list_warm", 2.0),
+    Target("search_absent", "base_grep", 1.0),
+    Target("search_build", None, 60.0),
 )
 
 
@@ -700,6 +719,12 @@ BENCH_KEYS = (
     "cleanup_trash",
     "trash_json",
     "list_labels",
+    "base_grep",
+    "base_parse_all",
+    "search_warm",
+    "search_append",
+    "search_absent",
+    "search_build",
 )
 
 
@@ -937,6 +962,65 @@ def run_all(
             True,
         )
 
+    search_cache = caches / "search"
+    search_store = workdir / "search-store"
+    transient.append(search_store)
+    search_state: dict[str, Any] = {}
+    builds = [0]
+
+    def search_hits(s: Sample) -> tuple[float, str | None]:
+        try:
+            rows = json.loads(s.stdout)
+        except ValueError as exc:
+            raise BenchError(f"search --json printed invalid JSON: {exc}") from None
+        if not isinstance(rows, list):
+            raise BenchError("search --json did not print an array")
+        return s.wall_s, f"{len(rows)} sessions"
+
+    def prep_search_append() -> Invocation:
+        # Its own store (hard links) where one small session is a real copy,
+        # so the append never reaches the base store; then one message is
+        # appended before each timed search.
+        if not search_state:
+            clone_store(base, search_store, link=True)
+            victim = min(search_store.glob("*.jsonl"), key=lambda p: p.stat().st_size)
+            data = victim.read_bytes()
+            victim.unlink()
+            victim.write_bytes(data)
+            search_state["victim"] = victim
+            warm = Invocation([*sc, "--dir", str(search_store), "search", "--json",
+                               *SEARCH_QUERY], env_with(caches / "search-append"))
+            s = spawner.run(warm, workdir)
+            if s.returncode != 0:
+                raise BenchError(describe_failure(warm, s))
+        victim = search_state["victim"]
+        sid = victim.name[:-6]
+        n = search_state["n"] = search_state.get("n", 0) + 1
+        record = {"type": "message", "session_id": sid, "timestamp": "2026-01-01T00:00:00Z",
+                  "message": {"role": "user", "id": f"msg_bench_{n}",
+                              "content": [{"type": "text", "text": f"appended mutex {n}"}]}}
+        with open(victim, "a", encoding="utf-8") as f:
+            f.write(json.dumps(record) + "\n")
+        return Invocation([*sc, "--dir", str(search_store), "search", "--json", *SEARCH_QUERY],
+                          env_with(caches / "search-append"), True)
+
+    def build_size(s: Sample) -> tuple[float, str | None]:
+        cache = search_state["build_cache"]
+        index = sum(p.stat().st_size for p in cache.glob("search-*"))
+        store_bytes = sum(p.stat().st_size for p in base.glob("*.jsonl"))
+        ratio = index / store_bytes if store_bytes else 0.0
+        note = f"index {index / 1e6:.1f} MB = {ratio:.2f}x store {store_bytes / 1e6:.1f} MB"
+        if ratio > 1.0:
+            note += " (CHECK: over 1x the store)"
+        return s.wall_s, note
+
+    def prep_search_build() -> Invocation:
+        builds[0] += 1
+        cache = caches / f"search-build-{builds[0]}"
+        search_state["build_cache"] = cache
+        return Invocation([*sc, "--dir", str(work), "search", "--json", *SEARCH_QUERY],
+                          env_with(cache), True)
+
     def fixed(inv: Invocation) -> Callable[[], Invocation]:
         return lambda: inv
 
@@ -1164,6 +1248,45 @@ def run_all(
               value=trash_rows),
         Bench("list_labels", "list --json (warm, with labels)", prep_list_labels,
               value=list_rows),
+        Bench(
+            "base_grep",
+            f"(d) grep -r -l -i {ABSENT_WORD} (absent word)",
+            fixed(Invocation(["sh", "-c", 'grep -r -l -i "$0" "$1"; test $? -eq 1',
+                              ABSENT_WORD, str(work)], env)),
+            needs_cli=False,
+        ),
+        Bench(
+            "base_parse_all",
+            "(e) orjson-parse every line of the store",
+            fixed(Invocation([python, "-c", BASELINE_PARSE_ALL, str(base)], env)),
+            needs_cli=False,
+        ),
+        Bench(
+            "search_warm",
+            f"search --json {' '.join(SEARCH_QUERY)} (warm)",
+            fixed(Invocation([*sc, "--dir", str(work), "search", "--json", *SEARCH_QUERY],
+                             env_with(search_cache), True)),
+            value=search_hits,
+        ),
+        Bench(
+            "search_append",
+            "search after one append",
+            prep_search_append,
+            value=search_hits,
+        ),
+        Bench(
+            "search_absent",
+            "search --json ABSENT (warm)",
+            fixed(Invocation([*sc, "--dir", str(work), "search", "--json", ABSENT_WORD],
+                             env_with(search_cache), True)),
+            value=search_hits,
+        ),
+        Bench(
+            "search_build",
+            "search: first index build",
+            prep_search_build,
+            value=build_size,
+        ),
     ]
 
     results: dict[str, Result] = {}

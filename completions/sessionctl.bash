@@ -9,14 +9,14 @@
 # The command and option lists below are static; tests/test_completions.py
 # fails when they drift from sessionctl/cli.py. Installation: see README.md.
 
-_sessionctl_commands='list show export-md delete cleanup resume trash restore log rename tag untag pin unpin'
+_sessionctl_commands='list show export-md delete cleanup resume trash restore log rename tag untag pin unpin search'
 _sessionctl_global_opts='--dir --version -h --help'
 
 # _sessionctl_opts CMD -> every option of CMD
 _sessionctl_opts() {
     case $1 in
         list) echo '--workspace --here --model --vendor --since --until -n --limit -a --all --tag --pinned --json --jsonl --ids -v --verbose -h --help' ;;
-        show) echo '--json --context --full --no-pager -h --help' ;;
+        show) echo '--json --context --full --no-pager --from -h --help' ;;
         export-md) echo '-o --output --all --hidden --output-dir --context -v --verbose -h --help' ;;
         delete) echo '--dry-run --purge --force -v --verbose -h --help' ;;
         cleanup) echo '--older-than --before --empty --dry-run --purge --trash-retention --json -v --verbose -h --help' ;;
@@ -24,6 +24,7 @@ _sessionctl_opts() {
         trash) echo '--json -h --help' ;;
         log) echo '--since --action --id -n --limit --json --jsonl -h --help' ;;
         restore | rename | tag | untag | pin | unpin) echo '-v --verbose -h --help' ;;
+        search) echo '--workspace --here --model --vendor --since --until --tag --pinned -a --all --role --trash -n --limit --json --jsonl --reindex -v --verbose -h --help' ;;
     esac
 }
 
@@ -33,10 +34,12 @@ _sessionctl_value_opts() {
     case $1 in
         '') echo '--dir' ;;
         list) echo '--workspace --model --vendor --since --until -n --limit --tag' ;;
+        show) echo '--from' ;;
         export-md) echo '-o --output --output-dir' ;;
         cleanup) echo '--older-than --before --trash-retention' ;;
         resume) echo '--command' ;;
         log) echo '--since --action --id -n --limit' ;;
+        search) echo '--workspace --model --vendor --since --until --tag --role -n --limit' ;;
     esac
 }
 
@@ -172,6 +175,9 @@ _sessionctl() {
                 ;;
             --tag) _sessionctl_tags "$dir" "$cur" ;;
             --action) _sessionctl_words 'trash purge restore rename tag untag pin unpin' "$cur" ;;
+            --role)
+                COMPREPLY=($(compgen -W 'user assistant tool system' -- "$cur"))
+                ;;
         esac
         return 0
     fi

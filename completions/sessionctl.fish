@@ -22,6 +22,10 @@ function __sessionctl_value_opts
             echo --command
         case log
             echo --since --action --id -n --limit
+        case show
+            echo --from
+        case search
+            echo --workspace --model --vendor --since --until --tag --role -n --limit
     end
 end
 
@@ -165,6 +169,7 @@ complete -c sessionctl -n __sessionctl_needs_command -a tag -d 'Tag a session'
 complete -c sessionctl -n __sessionctl_needs_command -a untag -d 'Remove tags from a session'
 complete -c sessionctl -n __sessionctl_needs_command -a pin -d 'Pin sessions: cleanup skips them'
 complete -c sessionctl -n __sessionctl_needs_command -a unpin -d 'Unpin sessions'
+complete -c sessionctl -n __sessionctl_needs_command -a search -d "Search every session's text"
 
 # session ids, trashed ids, tags
 complete -c sessionctl -n __sessionctl_wants_id -a '(__sessionctl_ids)'
@@ -191,6 +196,7 @@ complete -c sessionctl -n '__sessionctl_using show' -l json -d 'The loaded sessi
 complete -c sessionctl -n '__sessionctl_using show' -l context -d 'Only what resume feeds the agent'
 complete -c sessionctl -n '__sessionctl_using show' -l full -d 'Do not fold long tool output or thinking'
 complete -c sessionctl -n '__sessionctl_using show' -l no-pager -d 'Never use a pager'
+complete -c sessionctl -n '__sessionctl_using show' -l from -x -d 'Start at message N'
 
 # export-md
 complete -c sessionctl -n '__sessionctl_using export-md' -s o -l output -r -F -d 'Write to FILE (atomically)'
@@ -229,5 +235,22 @@ complete -c sessionctl -n '__sessionctl_using resume' -l print -d 'Print cd WORK
 complete -c sessionctl -n '__sessionctl_using resume' -l context -d 'Print the resume context as JSON'
 complete -c sessionctl -n '__sessionctl_using resume' -l force -d 'Resume even if an agent holds it'
 
+# search
+complete -c sessionctl -n '__sessionctl_using search' -l workspace -x -a '(__fish_complete_directories)' -d 'Only sessions of this workspace'
+complete -c sessionctl -n '__sessionctl_using search' -l here -d 'Only sessions of the current directory'
+complete -c sessionctl -n '__sessionctl_using search' -l model -x -d 'Only this model (exact)'
+complete -c sessionctl -n '__sessionctl_using search' -l vendor -x -d 'Only this vendor (exact)'
+complete -c sessionctl -n '__sessionctl_using search' -l since -x -d 'Updated at or after DATE'
+complete -c sessionctl -n '__sessionctl_using search' -l until -x -d 'Updated before DATE'
+complete -c sessionctl -n '__sessionctl_using search' -l tag -x -d 'Only sessions with this tag'
+complete -c sessionctl -n '__sessionctl_using search' -l pinned -d 'Only pinned sessions'
+complete -c sessionctl -n '__sessionctl_using search' -s a -l all -d 'Include sessions without user text'
+complete -c sessionctl -n '__sessionctl_using search' -l role -x -a 'user assistant tool system' -d 'Only matches in this role'
+complete -c sessionctl -n '__sessionctl_using search' -l trash -d 'Search the trash instead'
+complete -c sessionctl -n '__sessionctl_using search' -s n -l limit -x -d 'At most N sessions'
+complete -c sessionctl -n '__sessionctl_using search' -l json -d 'A JSON array'
+complete -c sessionctl -n '__sessionctl_using search' -l jsonl -d 'One JSON object per line'
+complete -c sessionctl -n '__sessionctl_using search' -l reindex -d 'Rebuild the search index first'
+
 # --verbose, on the commands that have it
-complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup restore rename tag untag pin unpin' -s v -l verbose -d 'Say more on stderr'
+complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup restore rename tag untag pin unpin search' -s v -l verbose -d 'Say more on stderr'

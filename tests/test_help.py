@@ -12,13 +12,13 @@ from cli_helpers import ANSI, invoke, run
 from sessionctl import __version__
 
 COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume", "trash", "restore",
-            "log", "rename", "tag", "untag", "pin", "unpin"]
+            "log", "rename", "tag", "untag", "pin", "unpin", "search"]
 
 #: Every option SPEC §3/§5/§7 names, per command.
 OPTIONS = {
     "list": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--limit",
              "-n", "--all", "--json", "--jsonl", "--ids", "--verbose", "--tag", "--pinned"],
-    "show": ["--json", "--context", "--full", "--no-pager"],
+    "show": ["--json", "--context", "--full", "--no-pager", "--from"],
     "export-md": ["--output", "-o", "--all", "--hidden", "--output-dir", "--context"],
     "delete": ["--dry-run", "--verbose", "--purge", "--force"],
     "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose",
@@ -32,6 +32,9 @@ OPTIONS = {
     "untag": ["--verbose"],
     "pin": ["--verbose"],
     "unpin": ["--verbose"],
+    "search": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--tag",
+               "--pinned", "--all", "--role", "--trash", "--limit", "-n", "--json", "--jsonl",
+               "--reindex"],
 }
 
 

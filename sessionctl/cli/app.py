@@ -42,6 +42,7 @@ COMMANDS: dict[str, str] = {
     "untag": "untag",
     "pin": "pin",
     "unpin": "unpin",
+    "search": "search",
 }
 
 

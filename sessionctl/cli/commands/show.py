@@ -32,12 +32,19 @@ def show(
     full: Annotated[bool, typer.Option(
         "--full", help="Do not fold long tool output or thinking.")] = False,
     no_pager: Annotated[bool, typer.Option("--no-pager", help="Never use a pager.")] = False,
+    start: Annotated[int | None, typer.Option(
+        "--from", metavar="N", min=1,
+        help="Start at message N of the full history (search's #N).")] = None,
 ) -> None:
     """Show one session: through a pager on a terminal, plain when piped.
 
     On a terminal the view streams into $PAGER (less by default) as it is
     read, so the first screen of a big session appears at once.
     """
+    from ...errors import UsageError
+
+    if start is not None and (as_json or context):
+        raise UsageError("--from cannot be used with --json or --context")
     store = common.store()
     sid = store.resolve_id(session_id)
     if as_json:
@@ -45,15 +52,23 @@ def show(
         store.write_json(sid, sys.stdout.buffer, context=context)
         sys.stdout.buffer.flush()
         return
-    if not common.stdout_is_terminal():
+    tty = common.stdout_is_terminal()
+    if not tty and start is None:
         store.write_markdown(sid, sys.stdout, context=context)
         return
     from ...render.pager import direct, page
     from ...render.show import ShowView
 
-    color = common.color_on()
+    color = tty and common.color_on()
     view = ShowView(width=common.terminal_width(), color=color, full=full)
-    produce = _context_view(store, sid, view) if context else _streamed_view(store, sid, view)
+    if start is not None:
+        produce = _loaded_view(store, sid, view, start=start)
+        if not tty:
+            no_pager = True
+    elif context:
+        produce = _loaded_view(store, sid, view)
+    else:
+        produce = _streamed_view(store, sid, view)
     try:
         if no_pager:
             direct(produce)
@@ -128,21 +143,31 @@ class _OutputFailed(Exception):
         self.error = error
 
 
-def _context_view(store: JSONLStore, sid: str, view: ShowView) -> Callable[[Write], None]:
+def _loaded_view(
+    store: JSONLStore, sid: str, view: ShowView, *, start: int | None = None
+) -> Callable[[Write], None]:
     """What resume feeds the agent (the whole file is read first: where
-    the context starts is known only at its end)."""
+    the context starts is known only at its end), or with ``start`` the
+    full history from message ``start`` (1-based, as search's ``#N``)."""
+    from ...errors import UsageError
     from ...render.show import ShowHeader
     from ...render.text import relative_time, shorten_path
 
     session = store.load(sid)
-    messages = session.context_messages
+    if start is None:
+        messages = session.context_messages
+    else:
+        if start > len(session.messages):
+            raise UsageError(f"session {sid} has {len(session.messages)} messages, "
+                             f"not {start}")
+        messages = session.messages[start - 1:]
 
     def produce(write: Write) -> None:
         write(view.header(ShowHeader(
             id=sid, title=session.title, updated=relative_time(session.updated_ns),
             workspace=shorten_path(session.workspace),
             model=_model(session.vendor, session.endpoint, session.model),
-            count=len(messages), context=True)))
+            count=len(messages), context=start is None)))
         for m in messages:
             write(view.message(m.to_dict()))
 
