@@ -44,6 +44,16 @@ __all__ = ["Part", "Scanned", "scan_file", "scan_lines", "summarize"]
 JSON = Any
 
 
+class RecordFold(Protocol):
+    """Another fold riding along one pass (one method per record type;
+    ``message`` sees only the messages kept after de-duplication)."""
+
+    def meta(self, rec: dict[str, JSON], /) -> None: ...
+    def message(self, rec: dict[str, JSON], m: dict[str, JSON], /) -> None: ...
+    def usage(self, rec: dict[str, JSON], /) -> None: ...
+    def metric(self, rec: dict[str, JSON], /) -> None: ...
+
+
 class Render(Protocol):
     """Renders one message object as bytes for the spool; ``None`` when the
     value is not a message (see :func:`~sessionctl.models.is_message_object`):
@@ -101,10 +111,10 @@ def _summary(mf: MetaFold, count: int, first_text: str, cp_interaction: bool) ->
     )
 
 
-def summarize(lines: Iterable[bytes] | Readable) -> Summary:
+def summarize(lines: Iterable[bytes] | Readable, fold: RecordFold | None = None) -> Summary:
     """What ``list`` needs of a file, in one pass; memory bounded by the
-    longest line."""
-    return scan_lines(lines).summary()
+    longest line. ``fold`` sees the same records on the way (e.g. usage)."""
+    return scan_lines(lines, fold=fold).summary()
 
 
 def scan_lines(
@@ -114,6 +124,7 @@ def scan_lines(
     *,
     seen: set[str] | None = None,
     events: bool = False,
+    fold: RecordFold | None = None,
 ) -> Part:
     """Fold ``lines`` as ``load`` does, writing ``render(message)`` of each
     kept message to ``spool``. ``seen``: ids already read (earlier in the
@@ -152,6 +163,8 @@ def scan_lines(
                     continue  # a duplicate: read once (rendered in vain, rarely)
                 seen.add(mid)
             ids.append(mid or "")
+            if fold is not None:
+                fold.message(rec, m)
             if write is not None:
                 assert data is not None
                 write(data)
@@ -169,6 +182,8 @@ def scan_lines(
                 part.first_text = _user_text(m)
         elif rtype == "meta":
             mf.meta(rec)
+            if fold is not None:
+                fold.meta(rec)
         elif rtype == "checkpoint":
             if render is not None:
                 rec = reread_exact(line, rec)
@@ -188,6 +203,11 @@ def scan_lines(
                     part.tunnel_events.append(TunnelEvent.from_dict(ev))
         elif rtype in ("usage", "metric"):
             mf.timestamp(rec)
+            if fold is not None:
+                if rtype == "usage":
+                    fold.usage(rec)
+                else:
+                    fold.metric(rec)
         elif rtype == "cost" and events:
             part.has_cost, part.cost = True, reread_exact(line, rec).get("cost")
     if batch:

@@ -1,0 +1,497 @@
+"""Per-file usage aggregates, cached; and the usage report over a store.
+
+The aggregates (:class:`~sessionctl.core.usage.FileUsage`) live in
+sessionctl's cache directory, beside the listing's summary cache and keyed
+the same way: a file's (size, mtime_ns, inode). They are a sibling file
+(``usage-<store tag>.json``) rather than a column of the summaries file, so
+``list`` never loads or rewrites them and ``stats`` never loads the
+summaries when the listing snapshot is current. So a warm ``stats`` opens
+no session file (the listing snapshot and this cache answer everything),
+and after an append only that file is read again.
+
+A cold ``stats`` reads each file once: the listing's summary and the usage
+are folded in the same pass (on every core for a big store), the summaries
+go into the listing's cache, and the listing then reads nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import orjson
+
+from .. import bulk, fsio
+from ..core.prices import PriceTable
+from ..core.usage import MINUTE_NS, FileUsage, UsageFold
+from ..fsio import atomic_write, ensure_dir
+from ..index import FileKey, SummaryCache, _tag
+from ..models import SessionInfo
+from ..records import Summary
+from ..store import JSONLStore
+
+__all__ = ["BYS", "METRICS", "UsageCache", "UsageReport", "file_usages", "usage_report"]
+
+JSON = Any
+_RACY_NS = 3 * 10**9
+BYS = ("day", "week", "month", "model", "vendor", "workspace", "session", "tool")
+METRICS = ("tokens", "cost", "sessions", "messages")
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                "total_tokens")
+
+
+class UsageCache:
+    """Per-file :class:`FileUsage` by (size, mtime_ns, inode), one file per
+    store in the cache directory. Unreadable: ignored; unwritable: skipped
+    (it only ever costs speed)."""
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        self._store = str(store_dir)
+        self._path = None if cache_dir is None else cache_dir / f"usage-{_tag(self._store)}.json"
+        self._entries: dict[str, tuple[FileKey, JSON]] = {}
+        self._decoded: dict[str, FileUsage] = {}
+        self._dirty = False
+        self.loaded = False
+        if self._path is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self._path is not None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if data.get("version") != self.VERSION or data.get("store") != self._store:
+                return
+            for sid, (size, mtime, ino, usage) in data["files"].items():
+                self._entries[sid] = (FileKey(size, mtime, ino), usage)
+            self.loaded = True
+        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+            self._entries = {}
+
+    def get(self, sid: str, key: FileKey) -> FileUsage | None:
+        hit = self._entries.get(sid)
+        if hit is None or hit[0] != key:
+            return None
+        got = self._decoded.get(sid)
+        if got is None:
+            try:
+                got = FileUsage.from_json(hit[1])
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                return None  # a damaged entry: read the file again
+            self._decoded[sid] = got
+        return got
+
+    def put(self, sid: str, key: FileKey, usage: FileUsage) -> None:
+        self._entries[sid] = (key, usage.to_json())
+        self._decoded[sid] = usage
+        self._dirty = True
+
+    def retain(self, ids: set[str]) -> None:
+        stale = [sid for sid in self._entries if sid not in ids]
+        for sid in stale:
+            del self._entries[sid]
+            self._decoded.pop(sid, None)
+        self._dirty = self._dirty or bool(stale)
+
+    def flush(self) -> None:
+        """Persist, leaving out files changed within the last seconds (a
+        same-size rewrite within one clock tick would look unchanged)."""
+        if not self._dirty or self._path is None:
+            return
+        recent = time.time_ns() - _RACY_NS
+        files = {sid: [k.size, k.mtime_ns, k.ino, u]
+                 for sid, (k, u) in self._entries.items() if k.mtime_ns < recent}
+        try:
+            data = orjson.dumps({"version": self.VERSION, "store": self._store, "files": files})
+        except TypeError:
+            return
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data], durable=False)
+            self._dirty = False
+
+
+# -- reading files ---------------------------------------------------------------
+
+def _fold_file(path: Path, with_summary: bool) -> tuple[FileUsage, Summary | None]:
+    from ..scan import scan_lines
+
+    fold = UsageFold()
+    with fsio.open_regular(path) as f:
+        part = scan_lines(f, fold=fold)
+    return fold.result(), (part.summary() if with_summary else None)
+
+
+def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, Any, str | None]]:
+    """In a worker: (id, usage JSON, summary JSON, error) per file."""
+    out: list[tuple[str, Any, Any, str | None]] = []
+    for sid in sids:
+        try:
+            usage, summary = _fold_file(Path(directory) / f"{sid}.jsonl", True)
+            assert summary is not None
+            out.append((sid, usage.to_json(), summary.to_json(), None))
+        except FileNotFoundError:
+            out.append((sid, None, None, None))
+        except OSError as err:
+            out.append((sid, None, None, f"cannot read session {sid}: {err.strerror or err}"))
+    return out
+
+
+def _read_many(
+    directory: Path, files: dict[str, FileKey], workers: int,
+) -> dict[str, tuple[FileUsage, Summary] | str | None]:
+    import concurrent.futures
+    import multiprocessing
+
+    n_chunks = workers * 4
+    chunks: list[list[str]] = [[] for _ in range(n_chunks)]
+    loads = [0] * n_chunks
+    for sid, key in sorted(files.items(), key=lambda f: -f[1].size):
+        i = loads.index(min(loads))
+        chunks[i].append(sid)
+        loads[i] += key.size + 4096
+    results: dict[str, tuple[FileUsage, Summary] | str | None] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        jobs = [pool.submit(_read_chunk, str(directory), c) for c in chunks if c]
+        for job in jobs:
+            for sid, usage, summary, error in job.result():
+                results[sid] = (
+                    (FileUsage.from_json(usage), Summary.from_json(summary))
+                    if usage is not None else error)
+    return results
+
+
+def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
+    """First run for this store: read every file once for both the listing's
+    summary and the usage, so the listing that follows reads nothing."""
+    files, _odd = store._scan()
+    summaries = SummaryCache(store._cache_dir, store._real)
+    todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
+    if not todo:
+        return
+    workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values()))
+    if workers:
+        with contextlib.suppress(OSError, RuntimeError, ImportError):
+            for sid, got in _read_many(store.dir, todo, workers).items():
+                if isinstance(got, tuple):
+                    cache.put(sid, todo[sid], got[0])
+                    summaries.put(sid, todo[sid], got[1])
+    for sid, key in todo.items():
+        if cache.get(sid, key) is not None:
+            continue
+        try:
+            usage, summary = _fold_file(store.dir / f"{sid}.jsonl", True)
+        except OSError:
+            continue  # the listing reports it
+        assert summary is not None
+        cache.put(sid, key, usage)
+        summaries.put(sid, key, summary)
+    summaries.retain(set(files))
+    summaries.flush(store._real)
+
+
+def file_usages(
+    store: JSONLStore, files: dict[str, FileKey], cache: UsageCache,
+) -> tuple[dict[str, FileUsage], list[tuple[str, str]]]:
+    """The usage of each of ``files``: from ``cache`` when current, else read
+    (and cached). Unreadable files come back as (id, reason)."""
+    out: dict[str, FileUsage] = {}
+    skipped: list[tuple[str, str]] = []
+    for sid, key in files.items():
+        hit = cache.get(sid, key)
+        if hit is None:
+            try:
+                hit, _ = _fold_file(store.dir / f"{sid}.jsonl", False)
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
+                continue
+            cache.put(sid, key, hit)
+        out[sid] = hit
+    cache.retain(set(files))
+    cache.flush()
+    return out, skipped
+
+
+# -- the report -----------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One line of a report (tokens: in, out, cache read, cache write, total)."""
+
+    key: str
+    sessions: set[str] = field(default_factory=set)
+    messages: int = 0
+    tokens: list[int] = field(default_factory=lambda: [0] * 5)
+    cost: float = 0.0
+    priced: bool = False  # some tokens had a price
+    unpriced: set[str] = field(default_factory=set)
+    calls: int = 0
+    failures: int = 0
+    tool_ns: int | None = None
+
+    @property
+    def cost_usd(self) -> float | None:
+        if self.unpriced and not self.priced:
+            return None
+        return round(self.cost, 6)
+
+    def to_dict(self, by: str | None) -> dict[str, JSON]:
+        if by == "tool":
+            return {
+                "key": self.key, "sessions": len(self.sessions), "calls": self.calls,
+                "failures": self.failures,
+                "duration_s": None if self.tool_ns is None else round(self.tool_ns / 1e9, 3),
+            }
+        d: dict[str, JSON] = {"key": self.key, "sessions": len(self.sessions),
+                              "messages": self.messages}
+        d.update(zip(TOKEN_FIELDS, self.tokens, strict=True))
+        d["cost_usd"] = self.cost_usd
+        if self.unpriced:
+            d["unpriced_models"] = sorted(self.unpriced)
+        return d
+
+
+@dataclass
+class UsageReport:
+    """What ``stats`` shows: rows for ``by`` (sorted), the totals of the whole
+    selection, and, without ``by``, the views of the overview."""
+
+    by: str | None
+    since_ns: int | None
+    until_ns: int | None
+    rows: list[Row]
+    totals: Row
+    unpriced_models: list[str]
+    first_ns: int | None = None
+    last_ns: int | None = None
+    days: list[Row] = field(default_factory=list)
+    models: list[Row] = field(default_factory=list)
+    workspaces: list[Row] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, JSON]:
+        def iso(ns: int | None) -> str | None:
+            if ns is None:
+                return None
+            return datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+
+        d: dict[str, JSON] = {
+            "from": iso(self.since_ns if self.since_ns is not None else self.first_ns),
+            "to": iso(self.until_ns if self.until_ns is not None else self.last_ns),
+            "by": self.by,
+            "rows": [r.to_dict(self.by) for r in self.rows],
+            "totals": _totals_dict(self.totals, self.by),
+            "unpriced_models": self.unpriced_models,
+        }
+        if self.by is None:
+            d["days"] = [r.to_dict("day") for r in self.days]
+            d["models"] = [r.to_dict("model") for r in self.models]
+            d["workspaces"] = [r.to_dict("workspace") for r in self.workspaces]
+        return d
+
+
+def _totals_dict(t: Row, by: str | None) -> dict[str, JSON]:
+    d = t.to_dict(None)
+    d.pop("key")
+    if by == "tool":
+        d.update(calls=t.calls, failures=t.failures,
+                 duration_s=None if t.tool_ns is None else round(t.tool_ns / 1e9, 3))
+    return d
+
+
+def _day(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%d")
+
+
+def _week(minute: int) -> str:
+    y, w, _ = datetime.fromtimestamp(minute * 60, timezone.utc).isocalendar()
+    return f"{y}-W{w:02d}"
+
+
+def _month(minute: int) -> str:
+    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m")
+
+
+_TIME_KEYS: dict[str, Callable[[int], str]] = {"day": _day, "week": _week, "month": _month}
+
+
+def usage_report(
+    store: JSONLStore,
+    prices: PriceTable,
+    *,
+    by: str | None = None,
+    metric: str = "tokens",
+    since_ns: int | None = None,
+    until_ns: int | None = None,
+    model: str | None = None,
+    vendor: str | None = None,
+    select: Callable[[SessionInfo], bool] | None = None,
+    include_hidden: bool = False,
+    now_ns: int | None = None,
+) -> UsageReport:
+    """Usage over ``store``: ``since``/``until``/``model``/``vendor`` select
+    usage by each record's own time (to the minute) and model; ``select``
+    and ``include_hidden`` select sessions. Keys of days, ISO weeks and
+    months are UTC."""
+    cache = UsageCache(store._cache_dir, store._real)
+    if not cache.loaded and store._cache_dir is not None:
+        _cold_fill(store, cache)
+    listing = store.listing(include_hidden=True, write_index=False)
+    infos = [i for i in listing.sessions
+             if (include_hidden or not i.hidden) and (select is None or select(i))]
+    wanted = {i.id: listing.keys[i.id] for i in infos if i.id in listing.keys}
+    usages, skipped = file_usages(store, listing.keys, cache)
+    skipped = sorted([*listing.skipped, *skipped])
+    lo = None if since_ns is None else -(-since_ns // MINUTE_NS)  # first whole minute >= since
+    hi = None if until_ns is None else -(-until_ns // MINUTE_NS)  # minutes < this are before
+
+    rows: dict[str, Row] = {}
+    totals = Row("total")
+    unpriced: set[str] = set()
+    first: int | None = None
+    last: int | None = None
+    now_min = (now_ns if now_ns is not None else time.time_ns()) // MINUTE_NS
+    overview = by is None
+    days: dict[str, Row] = {}
+    models: dict[str, Row] = {}
+    workspaces: dict[str, Row] = {}
+    day_floor = _day(now_min - 29 * 1440) if overview else ""
+    time_key = _TIME_KEYS.get(by or "")
+
+    def row(table: dict[str, Row], key: str) -> Row:
+        r = table.get(key)
+        if r is None:
+            r = table[key] = Row(key)
+        return r
+
+    for info in infos:
+        u = usages.get(info.id)
+        if u is None or info.id not in wanted:
+            continue
+        sid, upd_min = info.id, info.updated[0] // MINUTE_NS
+        for (minute, m, v), c in u.tokens.items():
+            t = upd_min if minute is None else minute
+            if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                continue
+            mm = info.model if m is None else m
+            vv = info.vendor if v is None else v
+            if (model is not None and mm != model) or (vendor is not None and vv != vendor):
+                continue
+            first = t if first is None or t < first else first
+            last = t if last is None or t > last else last
+            p = prices.get(mm)
+            cost = None if p is None else p.cost(c[5], c[1], c[2], c[3])
+            if p is None and any(c[:4]):
+                unpriced.add(mm or "(unknown)")
+            targets = [totals]
+            if by is not None and by != "tool":
+                targets.append(row(rows, _key(by, time_key, t, mm, vv, info)))
+            if overview:
+                if _day(t) >= day_floor:
+                    targets.append(row(days, _day(t)))
+                targets.append(row(models, mm))
+                targets.append(row(workspaces, info.workspace))
+            for r in targets:
+                r.sessions.add(sid)
+                toks = r.tokens
+                for i in range(5):
+                    toks[i] += c[i]
+                if cost is not None:
+                    r.cost += cost
+                    r.priced = True
+                elif any(c[:4]):
+                    r.unpriced.add(mm or "(unknown)")
+        if (model is None or info.model == model) and (vendor is None or info.vendor == vendor):
+            for minute, n in u.messages.items():
+                t = upd_min if minute is None else minute
+                if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                    continue
+                first = t if first is None or t < first else first
+                last = t if last is None or t > last else last
+                targets = [totals]
+                if by is not None and by != "tool":
+                    targets.append(row(rows, _key(by, time_key, t, info.model, info.vendor, info)))
+                if overview:
+                    if _day(t) >= day_floor:
+                        targets.append(row(days, _day(t)))
+                    targets.append(row(models, info.model))
+                    targets.append(row(workspaces, info.workspace))
+                for r in targets:
+                    r.sessions.add(sid)
+                    r.messages += n
+        if by == "tool" and model is None and vendor is None:
+            for (minute, name), (calls, fails, ns) in u.tools.items():
+                t = upd_min if minute is None else minute
+                if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                    continue
+                for r in (row(rows, name), totals):
+                    r.sessions.add(sid)
+                    r.calls += calls or 0
+                    r.failures += fails or 0
+                    if ns is not None:
+                        r.tool_ns = (r.tool_ns or 0) + ns
+
+    report = UsageReport(
+        by, since_ns, until_ns, _sorted(list(rows.values()), by, metric), totals,
+        sorted(unpriced), None if first is None else first * MINUTE_NS,
+        None if last is None else last * MINUTE_NS, skipped=skipped,
+    )
+    if overview:
+        report.days = _last_days(days, now_min)
+        report.models = _sorted(list(models.values()), "model", metric)
+        report.workspaces = _sorted(list(workspaces.values()), "workspace", metric)
+    return report
+
+
+def _key(by: str, time_key: Callable[[int], str] | None, t: int, m: str, v: str,
+         info: SessionInfo) -> str:
+    if time_key is not None:
+        return time_key(t)
+    if by == "model":
+        return m
+    if by == "vendor":
+        return v
+    if by == "workspace":
+        return info.workspace
+    return info.id  # session
+
+
+def metric_value(r: Row, metric: str) -> float:
+    if metric == "cost":
+        c = r.cost_usd
+        return 0.0 if c is None else c
+    if metric == "sessions":
+        return float(len(r.sessions))
+    if metric == "messages":
+        return float(r.messages)
+    if metric == "calls":
+        return float(r.calls)
+    return float(r.tokens[4])
+
+
+def _sorted(rows: list[Row], by: str | None, metric: str) -> list[Row]:
+    if by in ("day", "week", "month"):
+        return sorted(rows, key=lambda r: r.key)
+    m = "calls" if by == "tool" else metric
+    return sorted(rows, key=lambda r: (-metric_value(r, m), r.key))
+
+
+def _last_days(days: dict[str, Row], now_min: int) -> list[Row]:
+    """The last 30 UTC days up to today, empty days included."""
+    out = []
+    for back in range(29, -1, -1):
+        k = _day(now_min - back * 1440)
+        out.append(days.get(k) or Row(k))
+    return out
+

@@ -1,0 +1,290 @@
+"""Where a session's tokens went: one more fold over its records (SPEC §8.4).
+
+:class:`UsageFold` takes the records of one session file, one method per
+record type, and :meth:`UsageFold.result` gives a :class:`FileUsage`: a
+small, JSON-serialisable aggregate that the usage cache keeps per file.
+
+The accounting rules, to the letter of SPEC §8.4:
+
+- A session's tokens are its ``usage`` records' ``usage_entry.usage`` (one
+  per model call), each under its own ``model``/``vendor`` and
+  ``timestamp`` (else the session's). A session with no ``usage`` record
+  sums its ``metric`` records of type ``llm``; one with neither counts its
+  last ``meta``'s ``token_usage`` (a running total) once, at that meta's
+  ``updated_at``, under its model. A meta total is never added to per-call
+  records, and message-level ``token_usage`` (always zero) is ignored.
+- Per call, total = ``prompt_tokens_total`` + output when
+  ``prompt_tokens_total`` > 0, else input + cache read + cache write +
+  output; totals are summed after that.
+- Tools: calls, failures and time from ``metric`` records of type ``tool``;
+  a session without them counts its ``tool_use`` blocks (and the
+  ``tool_result`` blocks marked ``is_error`` as failures; no time).
+
+Times are kept to the UTC minute (``None``: "at the session's
+``updated_at``", resolved by whoever knows it, as is a missing model or
+vendor: ``None`` means "the session's"). Bucketing by minute keeps the
+aggregate small while any whole-minute ``--since``/``--until`` (dates,
+``HH:MM`` times, in any real time zone) selects exactly.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..records import Readable
+from ..times import parse_ns
+
+__all__ = ["FileUsage", "UsageFold", "billable_input", "call_total", "fold_usage"]
+
+JSON = Any
+MINUTE_NS = 60 * 10**9
+
+#: Token counters of one bucket, in this order.
+#: in, out, cache read, cache write, total, billable input (see billable_input).
+N_TOKENS = 6
+
+
+def _int(v: object) -> int:
+    """A token count as written (a JSON integer); anything else counts 0."""
+    if isinstance(v, bool):
+        return 0
+    if isinstance(v, int):
+        return v if v > 0 else 0
+    if isinstance(v, float) and v > 0 and v == v and v != float("inf"):
+        return int(v)
+    return 0
+
+
+def call_total(inp: int, out: int, cr: int, cw: int, ptt: int) -> int:
+    """SPEC §8.4's total of one call."""
+    return ptt + out if ptt > 0 else inp + cr + cw + out
+
+
+def billable_input(inp: int, cr: int, ptt: int) -> int:
+    """The input tokens billed at the input price (the agent's
+    ``DisplayInputTokens``): providers that count cached tokens inside
+    ``input_tokens`` (OpenAI, Gemini: ``prompt_tokens_total`` == input) have
+    the cache reads taken out, so no token is priced twice; Anthropic's
+    ``input_tokens`` already excludes them."""
+    if cr <= 0 or ptt <= 0:
+        return inp
+    normalized = ptt - cr
+    if normalized < 0:
+        return inp
+    return min(normalized, inp)
+
+
+def _minute(value: object) -> int | None:
+    ns = parse_ns(value)
+    return None if ns is None else ns // MINUTE_NS
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+@dataclass
+class FileUsage:
+    """The usage of one session file.
+
+    ``tokens``: ``(minute, model, vendor) -> [in, out, cache read, cache
+    write, total, billable input]``; ``messages``: ``minute -> count``;
+    ``tools``: ``(minute, name) -> [calls, failures, time_ns or None]``.
+    ``source``: which records the tokens came from (``usage``, ``metric``,
+    ``meta`` or ``""``); ``tool_source``: ``metric``, ``blocks`` or ``""``.
+    """
+
+    tokens: dict[tuple[int | None, str | None, str | None], list[int]] = field(
+        default_factory=dict)
+    messages: dict[int | None, int] = field(default_factory=dict)
+    tools: dict[tuple[int | None, str], list[int | None]] = field(default_factory=dict)
+    source: str = ""
+    tool_source: str = ""
+
+    def to_json(self) -> JSON:
+        """A compact JSON value (lists, interned model/vendor pairs)."""
+        pairs: dict[tuple[str | None, str | None], int] = {}
+        toks = []
+        for (minute, model, vendor), c in self.tokens.items():
+            idx = pairs.setdefault((model, vendor), len(pairs))
+            toks.append([minute, idx, *c])
+        return {
+            "p": [list(p) for p in pairs],
+            "t": toks,
+            "n": [[m, c] for m, c in self.messages.items()],
+            "x": [[m, name, *c] for (m, name), c in self.tools.items()],
+            "s": self.source,
+            "ts": self.tool_source,
+        }
+
+    @classmethod
+    def from_json(cls, v: JSON) -> FileUsage:
+        """The inverse of :meth:`to_json`; raises on a bad shape (a cache
+        entry that cannot be read is read again from its file)."""
+        pairs = [(p[0], p[1]) for p in v["p"]]
+        tokens: dict[tuple[int | None, str | None, str | None], list[int]] = {}
+        for row in v["t"]:
+            model, vendor = pairs[row[1]]
+            counts = [int(x) for x in row[2:]]
+            if len(counts) != N_TOKENS:
+                raise ValueError("bad token row")
+            tokens[(row[0], model, vendor)] = counts
+        messages = {m: int(c) for m, c in v["n"]}
+        tools: dict[tuple[int | None, str], list[int | None]] = {}
+        for m, name, calls, fails, ns in v["x"]:
+            tools[(m, str(name))] = [int(calls), int(fails), None if ns is None else int(ns)]
+        return cls(tokens, messages, tools, str(v["s"]), str(v["ts"]))
+
+
+class UsageFold:
+    """Folds one file's records, in file order, into a :class:`FileUsage`.
+
+    The record reader calls one method per record it reads: :meth:`meta`,
+    :meth:`message` (for each message kept after de-duplication by id),
+    :meth:`usage` and :meth:`metric`; other records need no call.
+    """
+
+    __slots__ = ("_blocks", "_llm", "_meta_total", "_msgs", "_tool_ids", "_tool_metrics",
+                 "_usage")
+
+    def __init__(self) -> None:
+        T = dict[tuple[int | None, str | None, str | None], list[int]]
+        X = dict[tuple[int | None, str], list[int | None]]
+        self._usage: T = {}
+        self._llm: T = {}
+        self._meta_total: tuple[int | None, str | None, str | None, list[int]] | None = None
+        self._msgs: dict[int | None, int] = {}
+        self._tool_metrics: X = {}
+        self._blocks: X = {}
+        self._tool_ids: dict[str, str] = {}
+
+    # -- records -------------------------------------------------------------
+    def meta(self, rec: dict[str, JSON]) -> None:
+        """A ``meta`` record: the last one's running total is the fallback."""
+        tu = rec.get("token_usage")
+        counts = _counts(tu) if isinstance(tu, dict) else None
+        self._meta_total = (
+            _minute(rec.get("updated_at")), _str(rec.get("model")), _str(rec.get("vendor")),
+            counts or [0] * N_TOKENS,
+        )
+
+    def message(self, rec: dict[str, JSON], m: dict[str, JSON]) -> None:
+        """A message record kept by the reader (``m`` is its message)."""
+        minute = _minute(rec.get("timestamp"))
+        self._msgs[minute] = self._msgs.get(minute, 0) + 1
+        content = m.get("content")
+        if not isinstance(content, list):
+            return
+        for b in content:
+            if not isinstance(b, dict):
+                continue
+            kind = b.get("type")
+            if kind == "tool_use":
+                name = _str(b.get("tool_name")) or _str(b.get("name")) or "(unnamed)"
+                tid = b.get("tool_id")
+                if isinstance(tid, str) and tid:
+                    self._tool_ids[tid] = name
+                _add_tool(self._blocks, (minute, name), 1, 0, None)
+            elif kind == "tool_result" and b.get("is_error") is True:
+                tid = b.get("tool_id")
+                name = (self._tool_ids.get(tid) if isinstance(tid, str) else None) or _str(
+                    b.get("tool_name")) or "(unnamed)"
+                _add_tool(self._blocks, (minute, name), 0, 1, None)
+
+    def usage(self, rec: dict[str, JSON]) -> None:
+        """A ``usage`` record: one model call."""
+        e = rec.get("usage_entry")
+        if not isinstance(e, dict):
+            return
+        u = e.get("usage")
+        counts = _counts(u) if isinstance(u, dict) else None
+        if counts is None:
+            return
+        minute = _minute(e.get("timestamp"))
+        if minute is None:
+            minute = _minute(rec.get("timestamp"))
+        _add(self._usage, (minute, _str(e.get("model")), _str(e.get("vendor"))), counts)
+
+    def metric(self, rec: dict[str, JSON]) -> None:
+        """A ``metric`` record: an LLM call or a tool run."""
+        ev = rec.get("metric_event")
+        if not isinstance(ev, dict):
+            return
+        minute = _minute(ev.get("timestamp"))
+        if minute is None:
+            minute = _minute(rec.get("timestamp"))
+        kind = ev.get("type")
+        if kind == "llm":
+            counts = _counts(ev)
+            if counts is not None:
+                _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
+        elif kind == "tool":
+            name = _str(ev.get("tool_name")) or "(unnamed)"
+            # Go writes tool_success only when true (omitempty).
+            failed = ev.get("tool_success") is not True or bool(ev.get("tool_error"))
+            d = ev.get("tool_duration")
+            ns = d if isinstance(d, int) and not isinstance(d, bool) and d >= 0 else 0
+            _add_tool(self._tool_metrics, (minute, name), 1, int(failed), ns)
+
+    # -- result --------------------------------------------------------------
+    def result(self) -> FileUsage:
+        out = FileUsage(messages=dict(self._msgs))
+        if self._usage:
+            out.tokens, out.source = self._usage, "usage"
+        elif self._llm:
+            out.tokens, out.source = self._llm, "metric"
+        elif self._meta_total is not None and any(self._meta_total[3][:5]):
+            minute, model, vendor, counts = self._meta_total
+            out.tokens, out.source = {(minute, model, vendor): counts}, "meta"
+        if self._tool_metrics:
+            out.tools, out.tool_source = self._tool_metrics, "metric"
+        elif self._blocks:
+            out.tools, out.tool_source = self._blocks, "blocks"
+        return out
+
+
+def _counts(u: dict[str, JSON]) -> list[int] | None:
+    """[in, out, cache read, cache write, total, billable input] of one call's
+    usage; ``None`` when it holds no token at all."""
+    inp, out = _int(u.get("input_tokens")), _int(u.get("output_tokens"))
+    cr, cw = _int(u.get("cache_read_tokens")), _int(u.get("cache_write_tokens"))
+    ptt = _int(u.get("prompt_tokens_total"))
+    if not (inp or out or cr or cw or ptt):
+        return None
+    return [inp, out, cr, cw, call_total(inp, out, cr, cw, ptt), billable_input(inp, cr, ptt)]
+
+
+def _add(d: dict[Any, list[int]], key: Any, counts: list[int]) -> None:
+    have = d.get(key)
+    if have is None:
+        d[key] = list(counts)
+    else:
+        for i, c in enumerate(counts):
+            have[i] += c
+
+
+def _add_tool(
+    d: dict[tuple[int | None, str], list[int | None]], key: tuple[int | None, str],
+    calls: int, fails: int, ns: int | None,
+) -> None:
+    have = d.get(key)
+    if have is None:
+        d[key] = [calls, fails, ns]
+        return
+    have[0] = (have[0] or 0) + calls
+    have[1] = (have[1] or 0) + fails
+    if ns is not None:
+        have[2] = (have[2] or 0) + ns
+
+
+def fold_usage(lines: Iterable[bytes] | Readable) -> FileUsage:
+    """The usage of a file's lines, read by the one record reader (tolerant:
+    blank, torn and malformed lines are skipped; a duplicate message id is
+    read once; lines of any length are read)."""
+    from ..scan import scan_lines
+
+    fold = UsageFold()
+    scan_lines(lines, fold=fold)
+    return fold.result()
