@@ -26,14 +26,14 @@ from typing import Any
 
 import orjson
 
-from .. import bulk, fsio
+from ..core.models import SessionInfo
 from ..core.prices import PriceTable
+from ..core.records import Summary
 from ..core.usage import MINUTE_NS, FileUsage, UsageFold
-from ..fsio import atomic_write, ensure_dir
-from ..index import FileKey, SummaryCache, _tag
-from ..models import SessionInfo
-from ..records import Summary
-from ..store import JSONLStore
+from ..storage import bulk, fsio
+from ..storage.fsio import atomic_write, ensure_dir
+from ..storage.index import FileKey, SummaryCache, _tag
+from ..storage.store import JSONLStore
 
 __all__ = ["BYS", "METRICS", "UsageCache", "UsageReport", "file_usages", "usage_report"]
 
@@ -121,7 +121,7 @@ class UsageCache:
 # -- reading files ---------------------------------------------------------------
 
 def _fold_file(path: Path, with_summary: bool) -> tuple[FileUsage, Summary | None]:
-    from ..scan import scan_lines
+    from ..core.scan import scan_lines
 
     fold = UsageFold()
     with fsio.open_regular(path) as f:

@@ -681,6 +681,12 @@ def _exec(exe: str, argv: list[str], cwd: str) -> NoReturn:
         raise StoreIOError.wrap(f"run {argv[0]}", err) from err
 
 
+from .commands import stats as _stats_commands  # noqa: E402
+
+app.command("stats", epilog=_stats_commands.EPILOG_STATS)(_stats_commands.stats)
+app.command("du", epilog=_stats_commands.EPILOG_DU)(_stats_commands.du)
+
+
 #: The commands by name, in the order defined (see _LazyCommands).
 _COMMANDS: dict[str, CommandInfo] = {
     info.name or typer.main.get_command_name(info.callback.__name__): info

@@ -33,8 +33,8 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..records import Readable
-from ..times import parse_ns
+from .records import Readable
+from .times import parse_ns
 
 __all__ = ["FileUsage", "UsageFold", "billable_input", "call_total", "fold_usage"]
 
@@ -283,7 +283,7 @@ def fold_usage(lines: Iterable[bytes] | Readable) -> FileUsage:
     """The usage of a file's lines, read by the one record reader (tolerant:
     blank, torn and malformed lines are skipped; a duplicate message id is
     read once; lines of any length are read)."""
-    from ..scan import scan_lines
+    from .scan import scan_lines
 
     fold = UsageFold()
     scan_lines(lines, fold=fold)
