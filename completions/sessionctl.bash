@@ -9,7 +9,7 @@
 # The command and option lists below are static; tests/test_completions.py
 # fails when they drift from sessionctl/cli.py. Installation: see README.md.
 
-_sessionctl_commands='list show export-md delete cleanup resume'
+_sessionctl_commands='list show export-md delete cleanup resume stats du'
 _sessionctl_global_opts='--dir --version -h --help'
 
 # _sessionctl_opts CMD -> every option of CMD
@@ -21,6 +21,8 @@ _sessionctl_opts() {
         delete) echo '--dry-run -v --verbose -h --help' ;;
         cleanup) echo '--older-than --before --empty --dry-run --json -v --verbose -h --help' ;;
         resume) echo '--command --print --context --force -h --help' ;;
+        stats) echo '--by --metric --workspace --here --model --vendor --since --until -a --all --json --csv --prices -v --verbose -h --help' ;;
+        du) echo '--by -n --limit --json -h --help' ;;
     esac
 }
 
@@ -33,6 +35,8 @@ _sessionctl_value_opts() {
         export-md) echo '-o --output --output-dir' ;;
         cleanup) echo '--older-than --before' ;;
         resume) echo '--command' ;;
+        stats) echo '--by --metric --workspace --model --vendor --since --until --prices' ;;
+        du) echo '--by -n --limit' ;;
     esac
 }
 
@@ -134,9 +138,19 @@ _sessionctl() {
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -d -- "$cur"))
                 ;;
-            -o | --output)
+            -o | --output | --prices)
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -f -- "$cur"))
+                ;;
+            --by)
+                if [[ $cmd == du ]]; then
+                    _sessionctl_words 'workspace session' "$cur"
+                else
+                    _sessionctl_words 'day week month model vendor workspace session tool' "$cur"
+                fi
+                ;;
+            --metric)
+                _sessionctl_words 'tokens cost sessions messages' "$cur"
                 ;;
         esac
         return 0

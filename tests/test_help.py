@@ -11,7 +11,7 @@ from cli_helpers import ANSI, invoke, run
 
 from sessionctl import __version__
 
-COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume"]
+COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume", "stats", "du"]
 
 #: Every option SPEC §3/§5/§7 names, per command.
 OPTIONS = {
@@ -22,6 +22,9 @@ OPTIONS = {
     "delete": ["--dry-run", "--verbose"],
     "cleanup": ["--older-than", "--before", "--dry-run", "--empty", "--json", "--verbose"],
     "resume": ["--command", "--print", "--context", "--force", "SESSIONCTL_RESUME_COMMAND"],
+    "stats": ["--by", "--metric", "--workspace", "--here", "--model", "--vendor", "--since",
+              "--until", "--all", "--json", "--csv", "--prices", "--verbose"],
+    "du": ["--by", "--limit", "-n", "--json"],
 }
 
 
