@@ -29,7 +29,7 @@ import orjson
 from ..core.models import SessionInfo
 from ..core.prices import PriceTable
 from ..core.records import Summary
-from ..core.usage import MINUTE_NS, FileUsage, UsageFold
+from ..core.usage import DAY_MINUTES, MINUTE_NS, UsageFold
 from ..storage import bulk, fsio
 from ..storage.fsio import atomic_write, ensure_dir
 from ..storage.index import FileKey, SummaryCache, _tag
@@ -46,17 +46,21 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_wri
 
 
 class UsageCache:
-    """Per-file :class:`FileUsage` by (size, mtime_ns, inode), one file per
-    store in the cache directory. Unreadable: ignored; unwritable: skipped
-    (it only ever costs speed)."""
+    """Per-file usage (:meth:`FileUsage.to_json`, times in units of ``unit``
+    minutes) by (size, mtime_ns, inode), one file per store and unit in the
+    cache directory: UTC days for most reports, minutes for a ``--since`` or
+    ``--until`` that is not a UTC midnight. Unreadable: ignored; unwritable:
+    skipped (it only ever costs speed)."""
 
     VERSION = 1
 
-    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
         self._store = str(store_dir)
-        self._path = None if cache_dir is None else cache_dir / f"usage-{_tag(self._store)}.json"
+        self.unit = unit
+        name = "day" if unit == DAY_MINUTES else f"{unit}m"
+        self._path = (None if cache_dir is None
+                      else cache_dir / f"usage-{name}-{_tag(self._store)}.json")
         self._entries: dict[str, tuple[FileKey, JSON]] = {}
-        self._decoded: dict[str, FileUsage] = {}
         self._dirty = False
         self.loaded = False
         if self._path is not None:
@@ -67,37 +71,29 @@ class UsageCache:
         try:
             with open(self._path, "rb") as f:
                 data = orjson.loads(f.read())
-            if data.get("version") != self.VERSION or data.get("store") != self._store:
+            if (data.get("version") != self.VERSION or data.get("store") != self._store
+                    or data.get("unit") != self.unit):
                 return
-            for sid, (size, mtime, ino, usage) in data["files"].items():
-                self._entries[sid] = (FileKey(size, mtime, ino), usage)
+            new = FileKey
+            self._entries = {sid: (new(e[0], e[1], e[2]), e[3])
+                             for sid, e in data["files"].items()}
             self.loaded = True
-        except (OSError, ValueError, TypeError, KeyError, AttributeError):
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             self._entries = {}
 
-    def get(self, sid: str, key: FileKey) -> FileUsage | None:
+    def get(self, sid: str, key: FileKey) -> JSON | None:
+        """The cached usage JSON of ``sid`` if it is of this very file."""
         hit = self._entries.get(sid)
-        if hit is None or hit[0] != key:
-            return None
-        got = self._decoded.get(sid)
-        if got is None:
-            try:
-                got = FileUsage.from_json(hit[1])
-            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-                return None  # a damaged entry: read the file again
-            self._decoded[sid] = got
-        return got
+        return hit[1] if hit is not None and hit[0] == key else None
 
-    def put(self, sid: str, key: FileKey, usage: FileUsage) -> None:
-        self._entries[sid] = (key, usage.to_json())
-        self._decoded[sid] = usage
+    def put(self, sid: str, key: FileKey, usage: JSON) -> None:
+        self._entries[sid] = (key, usage)
         self._dirty = True
 
     def retain(self, ids: set[str]) -> None:
         stale = [sid for sid in self._entries if sid not in ids]
         for sid in stale:
             del self._entries[sid]
-            self._decoded.pop(sid, None)
         self._dirty = self._dirty or bool(stale)
 
     def flush(self) -> None:
@@ -109,7 +105,8 @@ class UsageCache:
         files = {sid: [k.size, k.mtime_ns, k.ino, u]
                  for sid, (k, u) in self._entries.items() if k.mtime_ns < recent}
         try:
-            data = orjson.dumps({"version": self.VERSION, "store": self._store, "files": files})
+            data = orjson.dumps({"version": self.VERSION, "store": self._store,
+                                 "unit": self.unit, "files": files})
         except TypeError:
             return
         with contextlib.suppress(OSError):
@@ -120,23 +117,30 @@ class UsageCache:
 
 # -- reading files ---------------------------------------------------------------
 
-def _fold_file(path: Path, with_summary: bool) -> tuple[FileUsage, Summary | None]:
+def _fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
+    """A file's usage JSON (times in ``unit`` minutes) and, if asked, its
+    listing summary: one pass of the one record reader."""
     from ..core.scan import scan_lines
 
-    fold = UsageFold()
+    fold = UsageFold(unit)
     with fsio.open_regular(path) as f:
         part = scan_lines(f, fold=fold)
-    return fold.result(), (part.summary() if with_summary else None)
+    usage = fold.result()
+    if unit != 1:
+        usage = usage.coarsen(unit)
+    return usage.to_json(), (part.summary() if with_summary else None)
 
 
-def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, Any, str | None]]:
+def _read_chunk(
+    directory: str, sids: list[str], unit: int,
+) -> list[tuple[str, Any, Any, str | None]]:
     """In a worker: (id, usage JSON, summary JSON, error) per file."""
     out: list[tuple[str, Any, Any, str | None]] = []
     for sid in sids:
         try:
-            usage, summary = _fold_file(Path(directory) / f"{sid}.jsonl", True)
+            usage, summary = _fold_file(Path(directory) / f"{sid}.jsonl", unit, True)
             assert summary is not None
-            out.append((sid, usage.to_json(), summary.to_json(), None))
+            out.append((sid, usage, summary.to_json(), None))
         except FileNotFoundError:
             out.append((sid, None, None, None))
         except OSError as err:
@@ -145,8 +149,8 @@ def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, Any, st
 
 
 def _read_many(
-    directory: Path, files: dict[str, FileKey], workers: int,
-) -> dict[str, tuple[FileUsage, Summary] | str | None]:
+    directory: Path, files: dict[str, FileKey], workers: int, unit: int,
+) -> dict[str, tuple[JSON, Summary] | str | None]:
     import concurrent.futures
     import multiprocessing
 
@@ -157,21 +161,21 @@ def _read_many(
         i = loads.index(min(loads))
         chunks[i].append(sid)
         loads[i] += key.size + 4096
-    results: dict[str, tuple[FileUsage, Summary] | str | None] = {}
+    results: dict[str, tuple[JSON, Summary] | str | None] = {}
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        jobs = [pool.submit(_read_chunk, str(directory), c) for c in chunks if c]
+        jobs = [pool.submit(_read_chunk, str(directory), c, unit) for c in chunks if c]
         for job in jobs:
             for sid, usage, summary, error in job.result():
-                results[sid] = (
-                    (FileUsage.from_json(usage), Summary.from_json(summary))
-                    if usage is not None else error)
+                results[sid] = ((usage, Summary.from_json(summary))
+                                if usage is not None else error)
     return results
 
 
 def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
-    """First run for this store: read every file once for both the listing's
-    summary and the usage, so the listing that follows reads nothing."""
+    """No usage cache yet for this store: read every file once for both the
+    listing's summary and the usage (on every core for a big store), so the
+    listing that follows reads nothing."""
     files, _odd = store._scan()
     summaries = SummaryCache(store._cache_dir, store._real)
     todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
@@ -180,7 +184,7 @@ def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
     workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values()))
     if workers:
         with contextlib.suppress(OSError, RuntimeError, ImportError):
-            for sid, got in _read_many(store.dir, todo, workers).items():
+            for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
                 if isinstance(got, tuple):
                     cache.put(sid, todo[sid], got[0])
                     summaries.put(sid, todo[sid], got[1])
@@ -188,7 +192,7 @@ def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
         if cache.get(sid, key) is not None:
             continue
         try:
-            usage, summary = _fold_file(store.dir / f"{sid}.jsonl", True)
+            usage, summary = _fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
         except OSError:
             continue  # the listing reports it
         assert summary is not None
@@ -200,16 +204,17 @@ def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
 
 def file_usages(
     store: JSONLStore, files: dict[str, FileKey], cache: UsageCache,
-) -> tuple[dict[str, FileUsage], list[tuple[str, str]]]:
-    """The usage of each of ``files``: from ``cache`` when current, else read
-    (and cached). Unreadable files come back as (id, reason)."""
-    out: dict[str, FileUsage] = {}
+) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
+    """The usage JSON of each of ``files``: from ``cache`` when current, else
+    read (and cached). Unreadable files come back as (id, reason)."""
+    out: dict[str, JSON] = {}
     skipped: list[tuple[str, str]] = []
+    get = cache.get
     for sid, key in files.items():
-        hit = cache.get(sid, key)
+        hit = get(sid, key)
         if hit is None:
             try:
-                hit, _ = _fold_file(store.dir / f"{sid}.jsonl", False)
+                hit, _ = _fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
             except FileNotFoundError:
                 continue
             except OSError as err:
@@ -310,20 +315,36 @@ def _totals_dict(t: Row, by: str | None) -> dict[str, JSON]:
     return d
 
 
-def _day(minute: int) -> str:
-    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m-%d")
+_EPOCH_DAY = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
-def _week(minute: int) -> str:
-    y, w, _ = datetime.fromtimestamp(minute * 60, timezone.utc).isocalendar()
-    return f"{y}-W{w:02d}"
+class _DayKeys:
+    """Keys of UTC days, ISO weeks and months by day number (memoised: a
+    report looks up the same few hundred days hundreds of thousands of times)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, int], str] = {}
+
+    def key(self, kind: str, day: int) -> str:
+        k = (kind, day)
+        got = self._memo.get(k)
+        if got is None:
+            from datetime import timedelta
+
+            d = _EPOCH_DAY + timedelta(days=day)
+            if kind == "day":
+                got = d.strftime("%Y-%m-%d")
+            elif kind == "week":
+                y, w, _ = d.isocalendar()
+                got = f"{y}-W{w:02d}"
+            else:
+                got = d.strftime("%Y-%m")
+            self._memo[k] = got
+        return got
 
 
-def _month(minute: int) -> str:
-    return datetime.fromtimestamp(minute * 60, timezone.utc).strftime("%Y-%m")
-
-
-_TIME_KEYS: dict[str, Callable[[int], str]] = {"day": _day, "week": _week, "month": _month}
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
 
 
 def usage_report(
@@ -343,31 +364,42 @@ def usage_report(
     """Usage over ``store``: ``since``/``until``/``model``/``vendor`` select
     usage by each record's own time (to the minute) and model; ``select``
     and ``include_hidden`` select sessions. Keys of days, ISO weeks and
-    months are UTC."""
-    cache = UsageCache(store._cache_dir, store._real)
+    months are UTC.
+
+    Reads the per-day aggregates, or the per-minute ones when a bound is not
+    a UTC midnight (a date in a time zone other than UTC, or a time of day).
+    """
+    day_ns = DAY_MINUTES * MINUTE_NS
+    exact_days = all(b is None or b % day_ns == 0 for b in (since_ns, until_ns))
+    unit = DAY_MINUTES if exact_days else 1
+    unit_ns = unit * MINUTE_NS
+    cache = UsageCache(store._cache_dir, store._real, unit)
     if not cache.loaded and store._cache_dir is not None:
         _cold_fill(store, cache)
     listing = store.listing(include_hidden=True, write_index=False)
-    infos = [i for i in listing.sessions
-             if (include_hidden or not i.hidden) and (select is None or select(i))]
-    wanted = {i.id: listing.keys[i.id] for i in infos if i.id in listing.keys}
     usages, skipped = file_usages(store, listing.keys, cache)
     skipped = sorted([*listing.skipped, *skipped])
-    lo = None if since_ns is None else -(-since_ns // MINUTE_NS)  # first whole minute >= since
-    hi = None if until_ns is None else -(-until_ns // MINUTE_NS)  # minutes < this are before
+    # A record in time unit t counts when since <= t*unit_ns < until: exact
+    # for bounds on unit boundaries, which is what chose the unit.
+    lo = None if since_ns is None else _ceil_div(since_ns, unit_ns)
+    hi = None if until_ns is None else _ceil_div(until_ns, unit_ns)
+    per_day = DAY_MINUTES // unit  # units per day
 
     rows: dict[str, Row] = {}
     totals = Row("total")
     unpriced: set[str] = set()
     first: int | None = None
     last: int | None = None
-    now_min = (now_ns if now_ns is not None else time.time_ns()) // MINUTE_NS
+    now_day = (now_ns if now_ns is not None else time.time_ns()) // day_ns
     overview = by is None
     days: dict[str, Row] = {}
     models: dict[str, Row] = {}
     workspaces: dict[str, Row] = {}
-    day_floor = _day(now_min - 29 * 1440) if overview else ""
-    time_key = _TIME_KEYS.get(by or "")
+    keys = _DayKeys()
+    day_floor = now_day - 29
+    time_kind = by if by in ("day", "week", "month") else None
+    by_rows = by is not None and by != "tool"
+    price_of: dict[str, Any] = {}
 
     def row(table: dict[str, Row], key: str) -> Row:
         r = table.get(key)
@@ -375,64 +407,96 @@ def usage_report(
             r = table[key] = Row(key)
         return r
 
-    for info in infos:
-        u = usages.get(info.id)
-        if u is None or info.id not in wanted:
+    for info in listing.sessions:
+        if (info.hidden and not include_hidden) or (select is not None and not select(info)):
             continue
-        sid, upd_min = info.id, info.updated[0] // MINUTE_NS
-        for (minute, m, v), c in u.tokens.items():
-            t = upd_min if minute is None else minute
+        raw = usages.get(info.id)
+        if raw is None:
+            continue
+        sid = info.id
+        upd = info.updated[0] // unit_ns
+        session_model, session_vendor = info.model, info.vendor
+        try:
+            pairs = [(session_model if m is None else m, session_vendor if v is None else v)
+                     for m, v in raw["p"]]
+            tok_rows, msg_rows, tool_rows = raw["t"], raw["n"], raw["x"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        ws_row = row(workspaces, info.workspace) if overview else None
+        for e in tok_rows:
+            t = e[0]
+            if t is None:
+                t = upd
             if (lo is not None and t < lo) or (hi is not None and t >= hi):
                 continue
-            mm = info.model if m is None else m
-            vv = info.vendor if v is None else v
+            mm, vv = pairs[e[1]]
             if (model is not None and mm != model) or (vendor is not None and vv != vendor):
                 continue
-            first = t if first is None or t < first else first
-            last = t if last is None or t > last else last
-            p = prices.get(mm)
-            cost = None if p is None else p.cost(c[5], c[1], c[2], c[3])
-            if p is None and any(c[:4]):
+            if first is None or t < first:
+                first = t
+            if last is None or t > last:
+                last = t
+            p = price_of.get(mm, 0)
+            if p == 0:
+                p = price_of[mm] = prices.get(mm)
+            has_tokens = e[2] or e[3] or e[4] or e[5]
+            cost = None if p is None else p.cost(e[7], e[3], e[4], e[5])
+            if p is None and has_tokens:
                 unpriced.add(mm or "(unknown)")
             targets = [totals]
-            if by is not None and by != "tool":
-                targets.append(row(rows, _key(by, time_key, t, mm, vv, info)))
+            if by_rows:
+                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
+                targets.append(row(rows, key))
             if overview:
-                if _day(t) >= day_floor:
-                    targets.append(row(days, _day(t)))
+                day = t // per_day
+                if day >= day_floor:
+                    targets.append(row(days, keys.key("day", day)))
                 targets.append(row(models, mm))
-                targets.append(row(workspaces, info.workspace))
+                assert ws_row is not None
+                targets.append(ws_row)
             for r in targets:
                 r.sessions.add(sid)
                 toks = r.tokens
-                for i in range(5):
-                    toks[i] += c[i]
+                toks[0] += e[2]
+                toks[1] += e[3]
+                toks[2] += e[4]
+                toks[3] += e[5]
+                toks[4] += e[6]
                 if cost is not None:
                     r.cost += cost
                     r.priced = True
-                elif any(c[:4]):
+                elif has_tokens:
                     r.unpriced.add(mm or "(unknown)")
-        if (model is None or info.model == model) and (vendor is None or info.vendor == vendor):
-            for minute, n in u.messages.items():
-                t = upd_min if minute is None else minute
+        if (model is None or session_model == model) and (
+                vendor is None or session_vendor == vendor):
+            model_row = row(models, session_model) if overview else None
+            for t, n in msg_rows:
+                if t is None:
+                    t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):
                     continue
-                first = t if first is None or t < first else first
-                last = t if last is None or t > last else last
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
                 targets = [totals]
-                if by is not None and by != "tool":
-                    targets.append(row(rows, _key(by, time_key, t, info.model, info.vendor, info)))
+                if by_rows:
+                    targets.append(row(rows, _key(by or "", time_kind, keys, t // per_day,
+                                                  session_model, session_vendor, info)))
                 if overview:
-                    if _day(t) >= day_floor:
-                        targets.append(row(days, _day(t)))
-                    targets.append(row(models, info.model))
-                    targets.append(row(workspaces, info.workspace))
+                    day = t // per_day
+                    if day >= day_floor:
+                        targets.append(row(days, keys.key("day", day)))
+                    assert model_row is not None and ws_row is not None
+                    targets.append(model_row)
+                    targets.append(ws_row)
                 for r in targets:
                     r.sessions.add(sid)
                     r.messages += n
         if by == "tool" and model is None and vendor is None:
-            for (minute, name), (calls, fails, ns) in u.tools.items():
-                t = upd_min if minute is None else minute
+            for t, name, calls, fails, ns in tool_rows:
+                if t is None:
+                    t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):
                     continue
                 for r in (row(rows, name), totals):
@@ -444,20 +508,22 @@ def usage_report(
 
     report = UsageReport(
         by, since_ns, until_ns, _sorted(list(rows.values()), by, metric), totals,
-        sorted(unpriced), None if first is None else first * MINUTE_NS,
-        None if last is None else last * MINUTE_NS, skipped=skipped,
+        sorted(unpriced), None if first is None else first * unit_ns,
+        None if last is None else (last + 1) * unit_ns - 1, skipped=skipped,
     )
     if overview:
-        report.days = _last_days(days, now_min)
-        report.models = _sorted(list(models.values()), "model", metric)
-        report.workspaces = _sorted(list(workspaces.values()), "workspace", metric)
+        report.days = [days.get(keys.key("day", d)) or Row(keys.key("day", d))
+                       for d in range(day_floor, now_day + 1)]
+        report.models = _sorted([r for r in models.values() if r.sessions], "model", metric)
+        report.workspaces = _sorted([r for r in workspaces.values() if r.sessions], "workspace",
+                                    metric)
     return report
 
 
-def _key(by: str, time_key: Callable[[int], str] | None, t: int, m: str, v: str,
+def _key(by: str, time_kind: str | None, keys: _DayKeys, day: int, m: str, v: str,
          info: SessionInfo) -> str:
-    if time_key is not None:
-        return time_key(t)
+    if time_kind is not None:
+        return keys.key(time_kind, day)
     if by == "model":
         return m
     if by == "vendor":
@@ -485,13 +551,3 @@ def _sorted(rows: list[Row], by: str | None, metric: str) -> list[Row]:
         return sorted(rows, key=lambda r: r.key)
     m = "calls" if by == "tool" else metric
     return sorted(rows, key=lambda r: (-metric_value(r, m), r.key))
-
-
-def _last_days(days: dict[str, Row], now_min: int) -> list[Row]:
-    """The last 30 UTC days up to today, empty days included."""
-    out = []
-    for back in range(29, -1, -1):
-        k = _day(now_min - back * 1440)
-        out.append(days.get(k) or Row(k))
-    return out
-

@@ -46,10 +46,11 @@ JSON = Any
 
 class RecordFold(Protocol):
     """Another fold riding along one pass (one method per record type;
-    ``message`` sees only the messages kept after de-duplication)."""
+    ``message`` sees only the messages kept after de-duplication, with the
+    line they were read from)."""
 
     def meta(self, rec: dict[str, JSON], /) -> None: ...
-    def message(self, rec: dict[str, JSON], m: dict[str, JSON], /) -> None: ...
+    def message(self, rec: dict[str, JSON], m: dict[str, JSON], line: bytes, /) -> None: ...
     def usage(self, rec: dict[str, JSON], /) -> None: ...
     def metric(self, rec: dict[str, JSON], /) -> None: ...
 
@@ -164,7 +165,7 @@ def scan_lines(
                 seen.add(mid)
             ids.append(mid or "")
             if fold is not None:
-                fold.message(rec, m)
+                fold.message(rec, m, line)
             if write is not None:
                 assert data is not None
                 write(data)

@@ -34,12 +34,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from .records import Readable
-from .times import parse_ns
+from .times import _RFC3339, parse_ns
 
 __all__ = ["FileUsage", "UsageFold", "billable_input", "call_total", "fold_usage"]
 
 JSON = Any
 MINUTE_NS = 60 * 10**9
+DAY_MINUTES = 1440
 
 #: Token counters of one bucket, in this order.
 #: in, out, cache read, cache write, total, billable input (see billable_input).
@@ -76,9 +77,32 @@ def billable_input(inp: int, cr: int, ptt: int) -> int:
     return min(normalized, inp)
 
 
+_HOURS: dict[tuple[str | None, ...], int | None] = {}
+
+
 def _minute(value: object) -> int | None:
-    ns = parse_ns(value)
-    return None if ns is None else ns // MINUTE_NS
+    """The UTC minute of an RFC 3339 time (``None``: unset or bad). The
+    records of a session share a few hours: each hour (date, hour, zone) is
+    converted once per process, its minutes added to it."""
+    if not isinstance(value, str):
+        return None
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, _s, _frac, _z, sign, oh, om = m.groups()
+    minute = int(mi)
+    if y == "0001" or minute > 59:  # next to Go's zero time, or not a time
+        ns = parse_ns(value)
+        return None if ns is None else ns // MINUTE_NS
+    key = (y, mo, d, h, sign, oh, om)
+    if key in _HOURS:
+        base = _HOURS[key]
+    else:
+        ns = parse_ns(value)
+        base = None if ns is None else ns // MINUTE_NS - minute
+        if len(_HOURS) < 100_000:
+            _HOURS[key] = base
+    return None if base is None else base + minute
 
 
 def _str(v: object) -> str | None:
@@ -102,6 +126,20 @@ class FileUsage:
     tools: dict[tuple[int | None, str], list[int | None]] = field(default_factory=dict)
     source: str = ""
     tool_source: str = ""
+
+    def coarsen(self, factor: int) -> FileUsage:
+        """The same usage with times in units of ``factor`` minutes (1440:
+        UTC days); ``None`` (the session's time) stays ``None``."""
+        out = FileUsage(source=self.source, tool_source=self.tool_source)
+        for (m, model, vendor), c in self.tokens.items():
+            _add(out.tokens, (None if m is None else m // factor, model, vendor), c)
+        for m, n in self.messages.items():
+            k = None if m is None else m // factor
+            out.messages[k] = out.messages.get(k, 0) + n
+        for (m, name), (calls, fails, ns) in self.tools.items():
+            _add_tool(out.tools, (None if m is None else m // factor, name), calls or 0,
+                      fails or 0, ns)
+        return out
 
     def to_json(self) -> JSON:
         """A compact JSON value (lists, interned model/vendor pairs)."""
@@ -146,16 +184,24 @@ class UsageFold:
     :meth:`usage` and :meth:`metric`; other records need no call.
     """
 
-    __slots__ = ("_blocks", "_llm", "_meta_total", "_msgs", "_tool_ids", "_tool_metrics",
-                 "_usage")
+    __slots__ = ("_block_prefix", "_blocks", "_by_prefix", "_llm", "_meta_total", "_msgs",
+                 "_plen", "_tool_ids", "_tool_metrics", "_usage")
 
-    def __init__(self) -> None:
+    def __init__(self, unit: int = 1) -> None:
+        """``unit``: the minutes the caller will round times to (1440 for UTC
+        days); message times are then only converted once per unit."""
         T = dict[tuple[int | None, str | None, str | None], list[int]]
         X = dict[tuple[int | None, str], list[int | None]]
         self._usage: T = {}
         self._llm: T = {}
-        self._meta_total: tuple[int | None, str | None, str | None, list[int]] | None = None
+        self._meta_total: dict[str, JSON] | None = None
         self._msgs: dict[int | None, int] = {}
+        # Messages (and tool blocks) by the prefix of their UTC time that
+        # names their unit ("2026-11-30" for days, "2026-11-30T23:50" for
+        # minutes): [one of their times, count...], converted in result().
+        self._plen = 10 if unit == DAY_MINUTES else 16
+        self._by_prefix: dict[str, list[Any]] = {}
+        self._block_prefix: dict[tuple[str, str], list[Any]] = {}
         self._tool_metrics: X = {}
         self._blocks: X = {}
         self._tool_ids: dict[str, str] = {}
@@ -163,17 +209,25 @@ class UsageFold:
     # -- records -------------------------------------------------------------
     def meta(self, rec: dict[str, JSON]) -> None:
         """A ``meta`` record: the last one's running total is the fallback."""
-        tu = rec.get("token_usage")
-        counts = _counts(tu) if isinstance(tu, dict) else None
-        self._meta_total = (
-            _minute(rec.get("updated_at")), _str(rec.get("model")), _str(rec.get("vendor")),
-            counts or [0] * N_TOKENS,
-        )
+        self._meta_total = rec  # only the last one counts: read in result()
 
-    def message(self, rec: dict[str, JSON], m: dict[str, JSON]) -> None:
-        """A message record kept by the reader (``m`` is its message)."""
-        minute = _minute(rec.get("timestamp"))
-        self._msgs[minute] = self._msgs.get(minute, 0) + 1
+    def message(self, rec: dict[str, JSON], m: dict[str, JSON], line: bytes | None = None) -> None:
+        """A message record kept by the reader (``m`` is its message, ``line``
+        the bytes it was read from: its blocks are looked at only when they
+        may hold a tool call)."""
+        ts = rec.get("timestamp")
+        prefix = ts[:self._plen] if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z" else None
+        if prefix is not None:
+            seen = self._by_prefix.get(prefix)
+            if seen is None:
+                self._by_prefix[prefix] = [ts, 1]
+            else:
+                seen[1] += 1
+        else:
+            minute = _minute(ts)
+            self._msgs[minute] = self._msgs.get(minute, 0) + 1
+        if line is not None and b'"tool_use"' not in line and b'"is_error"' not in line:
+            return  # no tool call, no tool result marked (the common case)
         content = m.get("content")
         if not isinstance(content, list):
             return
@@ -186,12 +240,23 @@ class UsageFold:
                 tid = b.get("tool_id")
                 if isinstance(tid, str) and tid:
                     self._tool_ids[tid] = name
-                _add_tool(self._blocks, (minute, name), 1, 0, None)
+                self._block(ts, prefix, name, 1, 0)
             elif kind == "tool_result" and b.get("is_error") is True:
                 tid = b.get("tool_id")
                 name = (self._tool_ids.get(tid) if isinstance(tid, str) else None) or _str(
                     b.get("tool_name")) or "(unnamed)"
-                _add_tool(self._blocks, (minute, name), 0, 1, None)
+                self._block(ts, prefix, name, 0, 1)
+
+    def _block(self, ts: object, prefix: str | None, name: str, calls: int, fails: int) -> None:
+        if prefix is None:
+            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
+            return
+        seen = self._block_prefix.get((prefix, name))
+        if seen is None:
+            self._block_prefix[(prefix, name)] = [ts, calls, fails]
+        else:
+            seen[1] += calls
+            seen[2] += fails
 
     def usage(self, rec: dict[str, JSON]) -> None:
         """A ``usage`` record: one model call."""
@@ -231,13 +296,23 @@ class UsageFold:
     # -- result --------------------------------------------------------------
     def result(self) -> FileUsage:
         out = FileUsage(messages=dict(self._msgs))
+        for ts, n in self._by_prefix.values():
+            minute = _minute(ts)  # one time stands for all with its prefix
+            out.messages[minute] = out.messages.get(minute, 0) + n
+        for (_prefix, name), (ts, calls, fails) in self._block_prefix.items():
+            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
         if self._usage:
             out.tokens, out.source = self._usage, "usage"
         elif self._llm:
             out.tokens, out.source = self._llm, "metric"
-        elif self._meta_total is not None and any(self._meta_total[3][:5]):
-            minute, model, vendor, counts = self._meta_total
-            out.tokens, out.source = {(minute, model, vendor): counts}, "meta"
+        elif self._meta_total is not None:
+            rec = self._meta_total
+            tu = rec.get("token_usage")
+            counts = _counts(tu) if isinstance(tu, dict) else None
+            if counts is not None and any(counts[:5]):
+                key = (_minute(rec.get("updated_at")), _str(rec.get("model")),
+                       _str(rec.get("vendor")))
+                out.tokens, out.source = {key: counts}, "meta"
         if self._tool_metrics:
             out.tools, out.tool_source = self._tool_metrics, "metric"
         elif self._blocks:
