@@ -15,6 +15,15 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 if TYPE_CHECKING:
+    from .api import (
+        CleanupReport,
+        JSONLStore,
+        Listing,
+        Store,
+        export_session_markdown,
+        new_default_store,
+        new_session,
+    )
     from .core.models import Checkpoint, ContentBlock, Message, Session, SessionInfo, TunnelEvent
     from .core.paths import current_workspace_path, default_dir, normalize_workspace_path
     from .errors import (
@@ -26,15 +35,6 @@ if TYPE_CHECKING:
         SessionNotFound,
         StoreIOError,
         UsageError,
-    )
-    from .storage.store import (
-        CleanupReport,
-        JSONLStore,
-        Listing,
-        Store,
-        export_session_markdown,
-        new_default_store,
-        new_session,
     )
 
 _EXPORTS = {
@@ -48,7 +48,7 @@ _EXPORTS = {
         ["current_workspace_path", "default_dir", "normalize_workspace_path"], ".core.paths"),
     **dict.fromkeys(
         ["CleanupReport", "JSONLStore", "Listing", "Store", "export_session_markdown",
-         "new_default_store", "new_session"], ".storage.store"),
+         "new_default_store", "new_session"], ".api"),
 }
 
 __all__ = [

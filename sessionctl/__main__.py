@@ -2,6 +2,6 @@
 
 # Guarded: worker processes (see bulk.py) import the main module again.
 if __name__ == "__main__":
-    from .cli.app import main
+    from ._entry import main
 
     main()

@@ -214,8 +214,8 @@ def _out(line: str) -> None:
 
 def cmd_append_many(p: dict[str, Any]) -> None:
     """Append ``n`` messages ``<tag>:<i>:<padding>`` to one session."""
+    from sessionctl import JSONLStore
     from sessionctl.core.models import Message, Session
-    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -230,8 +230,8 @@ def cmd_append_many(p: dict[str, Any]) -> None:
 
 def cmd_append_timed(p: dict[str, Any]) -> None:
     """Like append_many, reporting ``<tag>:<i> <start> <end>`` (CLOCK_MONOTONIC)."""
+    from sessionctl import JSONLStore
     from sessionctl.core.models import Message, Session
-    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -270,7 +270,7 @@ def _check_raw(path: Path) -> str | None:
 def cmd_load_save_loop(p: dict[str, Any]) -> None:
     """Load and save one session until ``stop`` exists, checking the raw file
     between saves; reports ``save <load-start> <save-end> <messages>``."""
-    from sessionctl.storage.store import JSONLStore
+    from sessionctl import JSONLStore
 
     store = JSONLStore(p["dir"])
     path = Path(p["dir"]) / f"{p['sid']}.jsonl"
@@ -298,8 +298,8 @@ def cmd_lister(p: dict[str, Any]) -> None:
     """list() and cleanup_older_than(now - 1 day) in a loop until ``stop``."""
     from datetime import datetime, timedelta, timezone
 
+    from sessionctl import JSONLStore
     from sessionctl.errors import SessionError
-    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     _wait_go(p)
@@ -325,8 +325,8 @@ def cmd_lister(p: dict[str, Any]) -> None:
 
 def cmd_index_worker(p: dict[str, Any]) -> None:
     """Create sessions (save or ensure_meta) and delete some of them again."""
+    from sessionctl import JSONLStore
     from sessionctl.core.models import Message, Session
-    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     rng = random.Random(p.get("seed", 0))
@@ -353,8 +353,8 @@ def cmd_index_worker(p: dict[str, Any]) -> None:
 
 def cmd_append_report(p: dict[str, Any]) -> None:
     """Append forever (bounded), printing each id once its append returned."""
+    from sessionctl import JSONLStore
     from sessionctl.core.models import Message, Session
-    from sessionctl.storage.store import JSONLStore
 
     if p.get("chunked"):
         _chunked_writes()
@@ -434,8 +434,8 @@ def _install_crash(p: dict[str, Any]) -> None:
 
 def cmd_save_loop(p: dict[str, Any]) -> None:
     """Load a session, then add message ``m<k>`` and save, ``n`` times."""
+    from sessionctl import JSONLStore
     from sessionctl.core.models import Message
-    from sessionctl.storage.store import JSONLStore
 
     if p.get("crash"):
         _install_crash(p["crash"])
@@ -455,7 +455,7 @@ def cmd_cleanup(p: dict[str, Any]) -> None:
     """One cleanup with a cutoff in the future (every session is due)."""
     from datetime import datetime, timedelta, timezone
 
-    from sessionctl.storage.store import JSONLStore
+    from sessionctl import JSONLStore
 
     if p.get("crash"):
         _install_crash(p["crash"])
@@ -468,8 +468,8 @@ def cmd_cleanup(p: dict[str, Any]) -> None:
 def cmd_lock_race(p: dict[str, Any]) -> None:
     """Take and release ``<sid>.lock`` ``n`` times, through sessionctl or as
     the Go agent does, checking mutual exclusion and the inode every time."""
+    from sessionctl import JSONLStore
     from sessionctl.errors import SessionLocked
-    from sessionctl.storage.store import JSONLStore
 
     store = JSONLStore(p["dir"])
     path = Path(p["dir"]) / f"{p['sid']}.lock"

@@ -32,7 +32,7 @@ from cli_helpers import (
     write_session,
 )
 
-import sessionctl.cli.app as cli
+import sessionctl.cli.common as cli
 from sessionctl import JSONLStore, Message, new_session
 from sessionctl.core.times import format_ns
 
@@ -253,7 +253,7 @@ def test_list_warns_once_about_unreadable_sessions(st: Store) -> None:
 
 
 def test_list_table_on_a_terminal(st: Store, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     r = invoke("--dir", st.dir, "list", "--all", env={"COLUMNS": "120"})
     out = r.stdout
     head, *rows = lines(out)
@@ -276,14 +276,14 @@ def test_list_table_on_a_terminal(st: Store, monkeypatch: pytest.MonkeyPatch) ->
 def test_list_table_shortens_home(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     home = tmp_path / "home"
     d = new_store(tmp_path / "s")
     write_session(d, ALPHA, title="t", workspace=f"{home}/src/app")
     r = invoke("--dir", d, "list", env={"HOME": str(home), "COLUMNS": "120"})
     assert "~/src/app" in r.stdout
     # piped output keeps the real path
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: False)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: False)
     r = invoke("--dir", d, "list", env={"HOME": str(home)})
     assert f"\t{home}/src/app\t" in r.stdout
 
@@ -436,7 +436,7 @@ def test_show_invalid_id_exit_2(st: Store, bad: str) -> None:
 def test_show_on_a_terminal_renders_without_pager(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     d = new_store(tmp_path / "s")
     output = "\n".join(f"out {i}" for i in range(30))
     write_session(d, ALPHA, title="Terminal view", workspace="/w/x", vendor="v", model="m",
@@ -467,7 +467,7 @@ def test_show_on_a_terminal_renders_without_pager(
 def test_show_on_a_terminal_context_and_checkpoints(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     d = new_store(tmp_path / "s")
     sid = checkpointed(d)
     out = invoke("--dir", d, "show", sid, "--no-pager", env={"COLUMNS": "100"}).stdout
@@ -484,7 +484,7 @@ def test_show_on_a_terminal_never_sends_escapes_from_the_session(
 ) -> None:
     """Titles, texts and tool output come from files: an escape sequence in
     them must not reach the terminal raw (tool colours become styles)."""
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     d = new_store(tmp_path / "s")
     write_session(d, ALPHA, title="evil \x1b]0;pwned\x07 title", workspace="/w/\x1b[2J",
                   messages=[
@@ -506,7 +506,7 @@ def test_show_pager_gets_colours_through_less(
 ) -> None:
     import os as os_
 
-    monkeypatch.setattr(cli, "_stdout_is_terminal", lambda: True)
+    monkeypatch.setattr(cli, "stdout_is_terminal", lambda: True)
     monkeypatch.delenv("LESS", raising=False)
     monkeypatch.delenv("NO_COLOR", raising=False)
     monkeypatch.setenv("PAGER", "cat")
@@ -646,7 +646,7 @@ def test_export_md_all_to_output_dir(st: Store, tmp_path: Path) -> None:
 def test_export_md_all_on_a_terminal(
     st: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    monkeypatch.setattr(cli, "_stderr_is_terminal", lambda: True)  # progress bar path
+    monkeypatch.setattr(cli, "stderr_is_terminal", lambda: True)  # progress bar path
     r = invoke("--dir", st.dir, "export-md", "--all", "--output-dir", tmp_path / "o")
     assert r.stdout == ""
     assert sorted(os.listdir(tmp_path / "o")) == sorted(f"{s}.md" for s in VISIBLE)
@@ -656,19 +656,20 @@ def test_export_md_all_goes_on_past_a_damaged_session(
     st: Store, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     from sessionctl import CorruptStore, SessionNotFound
+    from sessionctl.export import files
 
-    real = JSONLStore.write_markdown_file
+    real = files.write_markdown_file
 
     def flaky(
-        self: JSONLStore, sid: str, path: Path, *, context: bool = False, durable: bool = True
+        store: JSONLStore, sid: str, path: Path, *, context: bool = False, sync_dir: bool = True
     ) -> None:
         if sid == BETA:
             raise CorruptStore(f"cannot read session {sid}: Input/output error")
         if sid == GAMMA:
             raise SessionNotFound(sid)  # deleted since the listing
-        real(self, sid, path, context=context, durable=durable)
+        real(store, sid, path, context=context, sync_dir=sync_dir)
 
-    monkeypatch.setattr(JSONLStore, "write_markdown_file", flaky)
+    monkeypatch.setattr(files, "write_markdown_file", flaky)
     r = invoke("--dir", st.dir, "export-md", "--all", "--output-dir", tmp_path / "o", code=1)
     assert sorted(os.listdir(tmp_path / "o")) == sorted([f"{ALPHA}.md", f"{OLD}.md"])
     assert lines(r.stderr) == [
@@ -1030,7 +1031,7 @@ def test_output_errors_exit_1(st: Store, monkeypatch: pytest.MonkeyPatch) -> Non
     def full(*a: object, **k: object) -> None:
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(cli, "_warn_skipped", full)
+    monkeypatch.setattr(cli, "warn_skipped", full)
     r = invoke("--dir", st.dir, "list", code=1)
     assert lines(r.stderr) == ["sessionctl: I/O error: No space left on device"]
 
@@ -1039,6 +1040,6 @@ def test_broken_pipe_in_process_is_quiet(st: Store, monkeypatch: pytest.MonkeyPa
     def closed(*a: object, **k: object) -> None:
         raise BrokenPipeError(32, "Broken pipe")
 
-    monkeypatch.setattr(cli, "_warn_skipped", closed)
+    monkeypatch.setattr(cli, "warn_skipped", closed)
     r = invoke("--dir", st.dir, "list")
     assert r.stderr == ""

@@ -218,7 +218,7 @@ atexit.register(lambda: print("atexit ran", file=sys.stderr))
 if sys.argv[1] == "thread":  # a thread still running: the normal exit waits for it
     threading.Thread(target=lambda: (time.sleep(0.3), print("thread done"))).start()
 sys.argv = ["sessionctl", *sys.argv[2:]]
-from sessionctl.cli.app import main
+from sessionctl._entry import main
 main()
 """
 

@@ -646,7 +646,7 @@ PROTOCOL = (
     "if sys.argv[1:] != ['bare']:\n"
     "    from typer._completion_classes import completion_init; completion_init()\n"
     "sys.argv[1:] = []\n"
-    "from sessionctl.cli.app import main; main()\n"
+    "from sessionctl._entry import main; main()\n"
 )
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 
 import pytest
 
+from sessionctl import JSONLStore
 from sessionctl.core.models import Message, Session
 from sessionctl.storage.index import read_index
-from sessionctl.storage.store import JSONLStore
 
 try:
     from . import helpers_proc as hp

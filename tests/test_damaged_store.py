@@ -18,10 +18,10 @@ from typing import Any
 
 import pytest
 
+from sessionctl import JSONLStore
 from sessionctl.core.models import Message, Session
 from sessionctl.errors import SessionError
 from sessionctl.storage.index import read_index
-from sessionctl.storage.store import JSONLStore
 
 PAST = datetime(2000, 1, 1, tzinfo=timezone.utc)
 FUTURE = datetime.now(timezone.utc) + timedelta(days=3650)

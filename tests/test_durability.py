@@ -19,11 +19,11 @@ from typing import Any
 
 import pytest
 
+from sessionctl import JSONLStore
 from sessionctl.core.models import Message, Session
 from sessionctl.errors import SessionError, StoreIOError
 from sessionctl.storage import fsio
 from sessionctl.storage.index import read_index
-from sessionctl.storage.store import JSONLStore
 
 
 @pytest.fixture

@@ -106,11 +106,27 @@ def test_a_run_builds_only_its_own_command() -> None:
 
     group = typer.main.get_command(app)
     assert isinstance(group, typer.core.TyperGroup)
-    built = group.commands._entries  # type: ignore[attr-defined]
     assert list(group.commands) == COMMANDS
-    assert not any(isinstance(c, typer.core.TyperCommand) for c in built.values())
+    assert group.commands.built() == []  # type: ignore[attr-defined]
     with group.make_context("sessionctl", ["list"]) as ctx:
         name, cmd, _ = group.resolve_command(ctx, ["list"])
     assert name == "list" and isinstance(cmd, typer.core.TyperCommand)
-    assert [n for n, c in built.items() if isinstance(c, typer.core.TyperCommand)] == ["list"]
+    assert group.commands.built() == ["list"]  # type: ignore[attr-defined]
     assert group.get_command(ctx, "nosuch") is None
+
+
+def test_a_run_imports_only_its_own_command_module() -> None:
+    """In a real process, ``list`` imports no other command's module."""
+    code = ("import sys\nfrom sessionctl._entry import main\n"
+            "import atexit\n"
+            "atexit.register(lambda: print(sorted(m for m in sys.modules "
+            "if m.startswith('sessionctl.cli.commands.'))))\n"
+            "sys.argv = ['sessionctl', '--dir', sys.argv[1], 'list', '--ids']\nmain()\n")
+    import subprocess
+    import sys
+    import tempfile
+
+    with tempfile.TemporaryDirectory() as d:
+        r = subprocess.run([sys.executable, "-c", code, d], capture_output=True, text=True,
+                           check=True)
+    assert r.stdout.strip() == "['sessionctl.cli.commands.list_']"

@@ -20,11 +20,11 @@ from typing import Any
 import pytest
 
 import sessionctl.storage.store as store_mod
+from sessionctl import JSONLStore
 from sessionctl.core.models import Message, Session
 from sessionctl.errors import SessionError, SessionLocked, StoreIOError
 from sessionctl.storage import locking
 from sessionctl.storage.index import read_index
-from sessionctl.storage.store import JSONLStore
 
 try:
     from . import helpers_proc as hp

@@ -21,7 +21,7 @@ import pytest
 import typer
 from cli_helpers import child_env, invoke, new_store, no_fsync, run, text_msg, write_session
 
-import sessionctl.cli.app as cli
+import sessionctl.launch as launch
 from sessionctl import JSONLStore, Message, new_session
 
 pytestmark = pytest.mark.usefixtures(no_fsync.__name__)
@@ -78,7 +78,7 @@ def no_exec(monkeypatch: pytest.MonkeyPatch) -> list[tuple[str, list[str], str]]
         calls.append((exe, argv, cwd))
         raise typer.Exit(0)
 
-    monkeypatch.setattr(cli, "_exec", fake)
+    monkeypatch.setattr(launch, "_exec", fake)
     return calls
 
 

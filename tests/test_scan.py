@@ -1,15 +1,13 @@
-"""The single-pass scan behind export-md and show --json, in one part or two.
+"""The single-pass scan behind export-md and show --json.
 
-Whatever way a file is read (one pass; two halves at once in a forked child;
-the child failing; an id in both halves), the streamed documents are the
-same bytes, and they equal what the loaded Session gives.
+The streamed documents equal what the loaded Session gives, whatever the
+file holds and however its lines fall across read blocks.
 """
 
 from __future__ import annotations
 
 import io
 import json
-import os
 from pathlib import Path
 from typing import Any
 
@@ -19,9 +17,7 @@ from hypothesis import strategies as st
 from test_records import SID, lines_of, records
 
 import sessionctl.core.records as records_mod
-import sessionctl.core.scan as scan_mod
-from sessionctl import JSONLStore
-from sessionctl.storage.store import export_session_markdown
+from sessionctl import JSONLStore, export_session_markdown
 
 FILES = settings(max_examples=40, deadline=None,
                  suppress_health_check=[HealthCheck.too_slow, HealthCheck.data_too_large])
@@ -63,48 +59,11 @@ def check(store: JSONLStore, sid: str, docs: dict[str, bytes]) -> None:
         assert docs[f"md{context}"] == want[f"md{context}"], (sid, context)
 
 
-@pytest.fixture
-def split_always(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Every file with a line past its middle is read in two halves."""
-    monkeypatch.setattr(scan_mod, "SPLIT_MIN", 0)
-    monkeypatch.setattr(os, "cpu_count", lambda: 2)
-
-
-def test_fixture_sessions_one_pass_and_halves(
-    dir216: Path, dir33: Path, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_fixture_sessions_stream_as_loaded(dir216: Path, dir33: Path) -> None:
     for d in (dir216, dir33):
         store = JSONLStore(d)
         for sid in store.ids():
-            one = documents(store, sid)
-            check(store, sid, one)
-            with monkeypatch.context() as mp:
-                mp.setattr(scan_mod, "SPLIT_MIN", 0)
-                mp.setattr(os, "cpu_count", lambda: 2)
-                assert documents(store, sid) == one, sid
-
-
-def test_halves_really_fork(tmp_path: Path, split_always: None) -> None:
-    """The split path runs (a child scans the second half)."""
-    store = JSONLStore(tmp_path)
-    recs = [{"type": "message", "session_id": SID,
-             "message": {"id": f"m{i}", "role": "user", "content": [
-                 {"type": "text", "text": f"hello {i}"}]}} for i in range(50)]
-    (tmp_path / f"{SID}.jsonl").write_bytes(b"".join(lines_of(recs)))
-    forks: list[int] = []
-    real_fork = os.fork
-
-    def counting_fork() -> int:
-        pid = real_fork()
-        if pid:
-            forks.append(pid)
-        return pid
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(os, "fork", counting_fork)
-        docs = documents(store, SID)
-    assert len(forks) == 4  # two documents x (full, context)
-    check(store, SID, docs)
+            check(store, sid, documents(store, sid))
 
 
 # -- generated files: checkpoints, summaries, duplicates across the halves ---------
@@ -142,45 +101,23 @@ def test_generated_sessions_stream_as_loaded(recs: list[dict[str, Any]]) -> None
         store = write_session(Path(tmp), recs)
         one = documents(store, SID)
         check(store, SID, one)
-        mp.setattr(scan_mod, "SPLIT_MIN", 0)
-        mp.setattr(os, "cpu_count", lambda: 2)
-        mp.setattr(records_mod, "_BLOCK", 64)
+        mp.setattr(records_mod, "_BLOCK", 64)  # lines across many read blocks
         assert documents(store, SID) == one
 
 
-def test_duplicate_id_across_halves(tmp_path: Path, split_always: None) -> None:
-    """A message id in both halves is read once, as in one pass."""
+def test_duplicate_id_is_read_once(tmp_path: Path) -> None:
+    """A message id seen twice is read once, as ``load`` does."""
     def m(mid: str, text: str, ts: str) -> dict[str, Any]:
         return {"type": "message", "session_id": SID, "timestamp": ts,
                 "message": {"id": mid, "role": "user", "content": [{"type": "text", "text": text}]}}
 
     recs = [m(f"m{i}", f"t{i}", f"2026-01-01T00:00:{i:02d}Z") for i in range(10)]
-    recs.append(m("m1", "the duplicate", "2026-06-01T00:00:00Z"))  # second half
+    recs.append(m("m1", "the duplicate", "2026-06-01T00:00:00Z"))
     store = write_session(tmp_path, recs)
     docs = documents(store, SID)
     check(store, SID, docs)
     assert b"the duplicate" not in docs["mdFalse"]
     assert json.loads(docs["jsonFalse"])["updated_at"] == "2026-01-01T00:00:09Z"
-
-
-def test_child_failure_falls_back(tmp_path: Path, split_always: None) -> None:
-    """A child that dies leaves its half to this process: same documents."""
-    recs = [{"type": "message", "session_id": SID, "message": {
-        "id": f"m{i}", "role": "assistant", "content": [{"type": "text", "text": f"x{i}"}]}}
-        for i in range(30)]
-    store = write_session(tmp_path, recs)
-    want = documents(store, SID)
-    parent = os.getpid()
-    real_scan = scan_mod.scan_lines
-
-    def dying_in_child(*a: Any, **kw: Any) -> scan_mod.Part:
-        if os.getpid() != parent:
-            os._exit(3)
-        return real_scan(*a, **kw)
-
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(scan_mod, "scan_lines", dying_in_child)
-        assert documents(store, SID) == want
 
 
 def test_numbers_beyond_64_bits_are_shown_exactly(tmp_path: Path) -> None:
@@ -218,7 +155,3 @@ def test_numbers_beyond_64_bits_are_shown_exactly(tmp_path: Path) -> None:
     doc = json.loads(one["jsonFalse"])
     assert doc["messages"][2]["extra"] == huge and doc["cost"] == {"usd": huge}
     assert doc["tunnel_events"][0]["data"] == {"n": huge}
-    with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(scan_mod, "SPLIT_MIN", 0)
-        mp.setattr(os, "cpu_count", lambda: 2)
-        assert documents(store, SID) == one

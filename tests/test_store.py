@@ -17,7 +17,8 @@ from typing import Any
 import pytest
 from conftest import V1333, V13216, copy_store, read_records, write_lines
 
-import sessionctl.storage.store as store_mod
+import sessionctl.api as api_mod
+import sessionctl.storage.removal as removal_mod
 from sessionctl import (
     AmbiguousSessionId,
     ContentBlock,
@@ -380,13 +381,13 @@ def test_cleanup_rewrites_index_once(
     store33: JSONLStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     calls: list[int] = []
-    real = store_mod.write_index
+    real = removal_mod.write_index
 
     def counting(directory: Path, entries: list[dict[str, Any]]) -> None:
         calls.append(len(entries))
         real(directory, entries)
 
-    monkeypatch.setattr(store_mod, "write_index", counting)
+    monkeypatch.setattr(removal_mod, "write_index", counting)
     assert store33.cleanup_older_than(datetime(2026, 6, 1, tzinfo=timezone.utc)) == 5
     assert len(calls) == 1
 
@@ -752,7 +753,7 @@ def test_store_protocol_and_dir(tmp_path: Path) -> None:
     assert store.dir == tmp_path / "x"
     with pytest.raises(AttributeError):
         store.dir = tmp_path  # type: ignore[misc]
-    s: store_mod.Store = store
+    s: api_mod.Store = store
     assert s.list() == []
 
 

@@ -32,8 +32,9 @@ from ..core.records import Summary
 from ..core.usage import DAY_MINUTES, MINUTE_NS, UsageFold
 from ..storage import bulk, fsio
 from ..storage.fsio import atomic_write, ensure_dir
-from ..storage.index import FileKey, SummaryCache, _tag
-from ..storage.store import JSONLStore
+from ..storage.listing import scan_dir
+from ..storage.store import FileStore
+from ..storage.summaries import FileKey, _tag
 
 __all__ = ["BYS", "METRICS", "UsageCache", "UsageReport", "file_usages", "usage_report"]
 
@@ -172,16 +173,17 @@ def _read_many(
     return results
 
 
-def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
+def _cold_fill(store: FileStore, cache: UsageCache) -> None:
     """No usage cache yet for this store: read every file once for both the
     listing's summary and the usage (on every core for a big store), so the
     listing that follows reads nothing."""
-    files, _odd = store._scan()
-    summaries = SummaryCache(store._cache_dir, store._real)
+    files, _odd = scan_dir(store.dir)
+    summaries = store.lister.summary_cache()
     todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
     if not todo:
         return
-    workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values()))
+    workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
+        store.lister.parallel) else 0
     if workers:
         with contextlib.suppress(OSError, RuntimeError, ImportError):
             for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
@@ -199,11 +201,11 @@ def _cold_fill(store: JSONLStore, cache: UsageCache) -> None:
         cache.put(sid, key, usage)
         summaries.put(sid, key, summary)
     summaries.retain(set(files))
-    summaries.flush(store._real)
+    summaries.flush(store.lister.real)
 
 
 def file_usages(
-    store: JSONLStore, files: dict[str, FileKey], cache: UsageCache,
+    store: FileStore, files: dict[str, FileKey], cache: UsageCache,
 ) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
     """The usage JSON of each of ``files``: from ``cache`` when current, else
     read (and cached). Unreadable files come back as (id, reason)."""
@@ -348,7 +350,7 @@ def _ceil_div(a: int, b: int) -> int:
 
 
 def usage_report(
-    store: JSONLStore,
+    store: FileStore,
     prices: PriceTable,
     *,
     by: str | None = None,
@@ -373,10 +375,10 @@ def usage_report(
     exact_days = all(b is None or b % day_ns == 0 for b in (since_ns, until_ns))
     unit = DAY_MINUTES if exact_days else 1
     unit_ns = unit * MINUTE_NS
-    cache = UsageCache(store._cache_dir, store._real, unit)
-    if not cache.loaded and store._cache_dir is not None:
+    cache = UsageCache(store.lister.cache_dir, store.lister.real, unit)
+    if not cache.loaded and store.lister.cache_dir is not None:
         _cold_fill(store, cache)
-    listing = store.listing(include_hidden=True, write_index=False)
+    listing = store.listing(include_hidden=True)
     usages, skipped = file_usages(store, listing.keys, cache)
     skipped = sorted([*listing.skipped, *skipped])
     # A record in time unit t counts when since <= t*unit_ns < until: exact

@@ -9,9 +9,6 @@ reads as unset but is still written back unchanged.
 
 from __future__ import annotations
 
-import contextlib
-import gc
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, NamedTuple
@@ -44,30 +41,6 @@ _BLOCK_FIELDS = (
     "thinking_signature",
     "thinking_data",
 )
-
-
-@contextlib.contextmanager
-def gc_paused() -> Iterator[None]:
-    """Pause the cyclic garbage collector while building many objects.
-
-    Reading a 100 MB session creates millions of dicts that all stay alive;
-    each automatic collection walks all of them again, which made loading
-    several times slower than parsing. These objects form no cycles.
-    """
-    was_enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if was_enabled:
-            # Without this, the first collection after re-enabling walks every
-            # object made meanwhile, which is the cost we avoid. freeze() then
-            # unfreeze() moves them straight into the oldest generation, where
-            # only the (rare) full collections look at them: cycles anywhere
-            # in the program stay collectable.
-            gc.freeze()
-            gc.unfreeze()
-            gc.enable()
 
 
 # Record keys that are not "record fields" of the message they carry.
@@ -578,10 +551,6 @@ class Session:
 
     def to_dict(self) -> dict[str, JSON]:
         """The loaded session as ``show --json`` prints it (SPEC §5)."""
-        with gc_paused():
-            return self._to_dict()
-
-    def _to_dict(self) -> dict[str, JSON]:
         return {
             "id": self.id,
             "title": self.title,

@@ -20,7 +20,7 @@ from typing import Any, Protocol, cast
 import orjson
 
 from ..errors import CorruptStore
-from .models import Checkpoint, Message, Session, TunnelEvent, gc_paused
+from .models import Checkpoint, Message, Session, TunnelEvent
 from .text import is_blank
 from .times import ZERO_TIME, parse_ns
 
@@ -390,24 +390,6 @@ class MetaFold:
         self._resolve()
         self._raw_ts, self._raw_created, self._raw_updated = [], [], []
 
-    def followed_by(self, later: MetaFold) -> MetaFold:
-        """The fold of this part of a file and then ``later``'s part: what one
-        pass over both would give. Both are resolved first."""
-        self.compact()
-        later.compact()
-        last = later if later.has_meta else self
-        return MetaFold(
-            has_meta=self.has_meta or later.has_meta,
-            # The plain fields come from the last meta of both; a sticky
-            # one from the later part when it set it there.
-            sticky={**self.sticky, **later.sticky},
-            meta_created=later.meta_created or self.meta_created,
-            meta_updated=later.meta_updated or self.meta_updated,
-            first_ts=self.first_ts or later.first_ts,
-            last_ts=later.last_ts or self.last_ts,
-            last_meta=last.last_meta,
-        )
-
     def times(self) -> tuple[tuple[int, str] | None, tuple[int, str] | None]:
         """(created, updated) from the file alone (SPEC §7); ``None`` when unknown."""
         self._resolve()
@@ -437,8 +419,7 @@ _MSG = ("msg", None)
 
 def fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:
     """Build a :class:`Session` from a file's lines (times left to the caller)."""
-    with gc_paused():
-        return _fold(session_id, lines)
+    return _fold(session_id, lines)
 
 
 def _fold(session_id: str, lines: Iterable[bytes]) -> tuple[Session, MetaFold]:

@@ -6,21 +6,10 @@ duplicate ids read once, the latest meta wins; SPEC §6, §7), so they share
 this pass. Rendered messages go to a spool (an unnamed temporary file): the
 header, which needs the whole file, is written first, and memory stays
 bounded by the largest record.
-
-A big file is read in two halves at once when there are cores to spare: a
-forked child scans the second half into its own spool while this process
-scans the first, then the halves are joined. Joining is exact because every
-fold here merges (meta fields: later wins, sticky ones only when set; first
-and last times; counts, the second half's indexes offset). A message id in
-both halves makes this process rescan the second half knowing the first
-half's ids, so duplicates are dropped exactly as in one pass.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
-import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import IO, Any, Protocol
@@ -64,8 +53,6 @@ class Render(Protocol):
     def __call__(self, m: object, /, *, exact: bool = ...) -> bytes | None: ...
 
 
-#: Files from this size up are read in two halves at once (when possible).
-SPLIT_MIN = 16 << 20
 _COPY = 1 << 20
 _BATCH = 1 << 18  # rendered bytes collected before a spool write
 
@@ -217,111 +204,50 @@ def scan_lines(
     return part
 
 
-# -- reading a file, maybe in two halves ----------------------------------------
+# -- reading a file ---------------------------------------------------------
 
 
-class _Range:
-    """``read(n)`` over bytes [start, end) of a file descriptor, by ``pread``:
-    two processes sharing the descriptor each keep their own position."""
-
-    def __init__(self, fd: int, start: int, end: int) -> None:
-        self._fd, self._pos, self._end = fd, start, end
-
-    def read(self, n: int) -> bytes:
-        n = min(n, self._end - self._pos)
-        if n <= 0:
-            return b""
-        data = os.pread(self._fd, n, self._pos)
-        self._pos += len(data)
-        if not data:
-            self._end = self._pos  # the file shrank: stop here
-        return data
-
-
-def _split_point(fd: int, size: int) -> int | None:
-    """The start of the first line past the middle, or ``None`` when the
-    file is too small, there is one core, or this process cannot fork safely."""
-    if size < SPLIT_MIN or not hasattr(os, "fork") or (os.cpu_count() or 1) < 2:
-        return None
-    if threading.active_count() > 1:
-        return None  # forking a threaded process is unsafe
-    mid = size // 2
-    pos = mid
-    while pos < size:
-        chunk = os.pread(fd, min(1 << 16, size - pos), pos)
-        if not chunk:
-            return None
-        nl = chunk.find(b"\n")
-        if nl >= 0:
-            cut = pos + nl + 1
-            return cut if cut < size else None
-        pos += len(chunk)
-    return None
-
-
-@dataclass
 class Scanned:
-    """A file scanned in one or two parts, seen as one."""
+    """A scanned file: what the pass found, and its rendered messages in a
+    spool (closed by :meth:`close`)."""
 
-    parts: list[Part]
-    spools: list[IO[bytes]]
-    offsets: list[int] = field(default_factory=list)  # first message index of each part
-
-    def __post_init__(self) -> None:
-        n = 0
-        for p in self.parts:
-            self.offsets.append(n)
-            n += p.count
-        self.count = n
-        mf = self.parts[0].mf
-        for p in self.parts[1:]:
-            mf = mf.followed_by(p.mf)
-        self.mf = mf
-        self.first_text = next((p.first_text for p in self.parts if p.first_text), "")
-        self.cp_interaction = any(p.cp_interaction for p in self.parts)
-        self.checkpoints: list[Checkpoint] = []
-        self.tunnel_events: list[TunnelEvent] = []
-        self.cost: JSON = None
-        for off, p in zip(self.offsets, self.parts, strict=True):
-            for cp in p.checkpoints:
-                cp.after_message += off
-            self.checkpoints.extend(p.checkpoints)
-            self.tunnel_events.extend(p.tunnel_events)
-            if p.has_cost:
-                self.cost = p.cost
+    def __init__(self, part: Part, spool: IO[bytes]) -> None:
+        self.part = part
+        self.spool = spool
+        self.count = part.count
+        self.mf = part.mf
+        self.first_text = part.first_text
+        self.cp_interaction = part.cp_interaction
+        self.checkpoints: list[Checkpoint] = part.checkpoints
+        self.tunnel_events: list[TunnelEvent] = part.tunnel_events
+        self.cost: JSON = part.cost if part.has_cost else None
         self._ids: dict[str, int] | None = None
 
     @property
     def ids(self) -> dict[str, int]:
-        """Message id -> its index in the whole file (built when first asked)."""
+        """Message id -> its index in the file (built when first asked)."""
         if self._ids is None:
-            index: dict[str, int] = {}
-            for off, p in zip(self.offsets, self.parts, strict=True):
-                for i, mid in enumerate(p.ids, off):
-                    if mid:
-                        index[mid] = i
-            self._ids = index
+            self._ids = {mid: i for i, mid in enumerate(self.part.ids) if mid}
         return self._ids
 
     def summary(self) -> Summary:
-        return _summary(self.mf, self.count, self.first_text, self.cp_interaction)
+        return self.part.summary()
 
     def copy_messages(self, start: int, stop: int, write: Callable[[bytes], object]) -> None:
-        """Write the rendered messages ``start``..``stop - 1`` (file indexes)."""
-        for off, p, spool in zip(self.offsets, self.parts, self.spools, strict=True):
-            a, b = max(start, off) - off, min(stop, off + p.count) - off
-            if a >= b:
-                continue
-            lo = p.ends[a - 1] if a > 0 else 0
-            hi = p.ends[b - 1]
-            spool.seek(lo)
-            left = hi - lo
-            while left > 0:
-                chunk = spool.read(min(_COPY, left))
-                if not chunk:
-                    break
-                left -= len(chunk)
-                write(chunk)
+        """Write the rendered messages ``start``..``stop - 1``."""
+        stop = min(stop, self.count)
+        if start >= stop:
+            return
+        ends = self.part.ends
+        lo = ends[start - 1] if start > 0 else 0
+        left = ends[stop - 1] - lo
+        self.spool.seek(lo)
+        while left > 0:
+            chunk = self.spool.read(min(_COPY, left))
+            if not chunk:
+                break
+            left -= len(chunk)
+            write(chunk)
 
     def message_bytes(self, i: int) -> bytes:
         """The rendered message ``i``."""
@@ -330,76 +256,17 @@ class Scanned:
         return b"".join(out)
 
     def close(self) -> None:
-        for spool in self.spools:
-            spool.close()
+        self.spool.close()
 
 
 def scan_file(f: IO[bytes], render: Render | None, *, events: bool = False) -> Scanned:
     """Scan an open session file (see the module doc); close the result
-    (its spools) when done."""
+    (its spool) when done."""
     import tempfile  # only exports pay for it, not list
 
-    fd = f.fileno()
-    cut = _split_point(fd, os.fstat(fd).st_size) if render is not None else None
-    spools: list[IO[bytes]] = []
+    spool = tempfile.TemporaryFile()  # noqa: SIM115 - Scanned closes it
     try:
-        if cut is None:
-            spools.append(tempfile.TemporaryFile())  # noqa: SIM115 - Scanned closes it
-            parts = [scan_lines(f, render, spools[0], events=events)]
-        else:
-            parts = _scan_halves(fd, cut, render, spools, events)
-        return Scanned(parts, spools)
+        return Scanned(scan_lines(f, render, spool, events=events), spool)
     except BaseException:
-        for spool in spools:
-            spool.close()
+        spool.close()
         raise
-
-
-def _scan_halves(
-    fd: int, cut: int, render: Render | None, spools: list[IO[bytes]], events: bool
-) -> list[Part]:
-    import pickle
-    import signal
-    import tempfile
-
-    size = os.fstat(fd).st_size
-    first, second = tempfile.TemporaryFile(), tempfile.TemporaryFile()  # noqa: SIM115
-    spools.extend((first, second))
-    result = tempfile.TemporaryFile()  # noqa: SIM115 - the child's findings, pickled
-    try:
-        pid = os.fork()
-        if pid == 0:  # the child: scan the second half, report, exit
-            code = 1
-            try:
-                signal.signal(signal.SIGINT, signal.SIG_DFL)
-                part = scan_lines(_Range(fd, cut, size), render, second, events=events)
-                part.mf.compact()
-                second.flush()
-                result.write(pickle.dumps(part, protocol=pickle.HIGHEST_PROTOCOL))
-                result.flush()
-                code = 0
-            finally:
-                os._exit(code)
-        try:
-            seen: set[str] = set()
-            head = scan_lines(_Range(fd, 0, cut), render, first, seen=seen, events=events)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.kill(pid, signal.SIGKILL)
-            raise
-        finally:
-            _pid, status = os.waitpid(pid, 0)
-        tail: Part | None = None
-        if os.waitstatus_to_exitcode(status) == 0:
-            result.seek(0)
-            with contextlib.suppress(Exception):
-                tail = pickle.loads(result.read())
-        if tail is None or any(mid in seen for mid in tail.ids if mid):
-            # The child failed, or an id of the second half was read in the
-            # first: read the second half here, knowing the first's ids.
-            second.seek(0)
-            second.truncate()
-            tail = scan_lines(_Range(fd, cut, size), render, second, seen=seen, events=events)
-        return [head, tail]
-    finally:
-        result.close()

@@ -9,6 +9,7 @@ threaded program) and only read.
 
 from __future__ import annotations
 
+import errno
 import os
 from pathlib import Path
 from typing import Any
@@ -45,7 +46,7 @@ def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | N
         except FileNotFoundError:
             out.append((sid, None, None))  # removed meanwhile
         except OSError as err:
-            reason = "a symbolic link (not followed)" if err.errno == 40 else (
+            reason = "a symbolic link (not followed)" if err.errno == errno.ELOOP else (
                 err.strerror or str(err))
             out.append((sid, None, f"cannot read session {sid}: {reason}"))
     return out

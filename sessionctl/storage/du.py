@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from .store import JSONLStore
+from .store import FileStore
 
 __all__ = ["disk_usage", "tree_bytes"]
 
@@ -30,12 +30,12 @@ def tree_bytes(root: Path) -> tuple[int, int]:
 
 
 def disk_usage(
-    store: JSONLStore, cache_dir: Path | None, *, by: str = "workspace", limit: int | None = None,
+    store: FileStore, cache_dir: Path | None, *, by: str = "workspace", limit: int | None = None,
 ) -> dict[str, JSON]:
     """Bytes of the session files (all of them, hidden ones included), by
     workspace or by session (biggest first), of ``<store>/.trash/`` and of
     the cache directory. Reads no session file when the listing is warm."""
-    listing = store.listing(include_hidden=True, write_index=False)
+    listing = store.listing(include_hidden=True)
     sizes = {sid: k.size for sid, k in listing.keys.items()}
     rows: list[dict[str, JSON]] = []
     if by == "session":
@@ -51,7 +51,7 @@ def disk_usage(
             acc[1] += 1
         rows = [{"key": k, "bytes": v[0], "sessions": v[1]} for k, v in per.items()]
     rows.sort(key=lambda r: (-r["bytes"], r["key"]))
-    trash, trash_files = tree_bytes(store.dir / ".trash")
+    trash, trash_files = tree_bytes(store.layout.trash)
     cache, _ = tree_bytes(cache_dir) if cache_dir is not None else (0, 0)
     return {
         "store": str(store.dir),

@@ -64,18 +64,20 @@ def _write_all(fd: int, data: bytes | bytearray | memoryview) -> None:
 
 
 def atomic_write(
-    path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE, durable: bool = True
+    path: Path, chunks: Iterable[bytes], *, mode: int = FILE_MODE, durable: bool = True,
+    like: os.stat_result | None = None,
 ) -> None:
     """Replace ``path`` with ``chunks`` atomically and (unless ``durable`` is
     False, for caches) durably. See :func:`atomic_writer`."""
-    with atomic_writer(path, mode=mode, durable=durable) as f:
+    with atomic_writer(path, mode=mode, durable=durable, like=like) as f:
         for chunk in chunks:
             f.write(chunk)
 
 
 @contextlib.contextmanager
 def atomic_writer(
-    path: Path, *, mode: int = FILE_MODE, durable: bool = True
+    path: Path, *, mode: int = FILE_MODE, durable: bool = True, sync_dir: bool = True,
+    like: os.stat_result | None = None,
 ) -> Iterator[BinaryIO]:
     """A file object whose content replaces ``path`` atomically on success.
 
@@ -84,12 +86,19 @@ def atomic_writer(
     two writers never share one); on success it is flushed, fsync'd, renamed
     over ``path`` and the directory fsync'd; on any error it is removed and
     ``path`` is untouched. ``durable=False`` skips
-    the fsyncs (a batch of exports syncs their directory once at the end).
+    the fsyncs (caches); ``sync_dir=False`` skips only the directory's (a
+    batch of exports syncs their directory once at the end). ``like``: the
+    replaced file's stat; the new file gets its mode and, when this process
+    may give files away (root), its owner.
     """
     tmp = path.with_name(f".{path.name}.{os.getpid()}.{os.urandom(4).hex()}.tmp")
     fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, mode)
     try:
         with os.fdopen(fd, "wb", buffering=_CHUNK) as f:
+            if like is not None:
+                os.fchmod(fd, stat.S_IMODE(like.st_mode))
+                if os.geteuid() == 0 and (like.st_uid, like.st_gid) != (0, 0):
+                    os.fchown(fd, like.st_uid, like.st_gid)
             yield f
             f.flush()
             if durable:
@@ -99,7 +108,7 @@ def atomic_writer(
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise
-    if durable:
+    if durable and sync_dir:
         fsync_dir(path.parent)
 
 

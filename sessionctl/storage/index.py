@@ -1,42 +1,27 @@
-"""``index.json`` as a derived cache, and sessionctl's own summary cache.
+"""``index.json``: the reference's listing cache, a JSON array of entries.
 
-``index.json`` is the reference's listing cache: a JSON array of entries.
 It is routinely stale (newer agents rewrite it at most every 5 s per
 session, and sessionctl's appends do not touch it), so the files stay the
-truth. To list 10,000 sessions without reading 280 MB each time,
-sessionctl keeps per-file summaries keyed by (size, mtime, inode) in its own
-cache directory, never in the store.
+truth; this module only reads, builds and writes it.
 """
 
 from __future__ import annotations
 
-import contextlib
 import os
-import time
-import zlib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any
 
 import orjson
 
 from ..core.ids import is_valid_id
-from ..core.records import Summary
-from .fsio import atomic_write, ensure_dir
+from .fsio import atomic_write
+from .layout import INDEX_NAME
 
-__all__ = [
-    "FileKey",
-    "ListingSnapshot",
-    "SummaryCache",
-    "encode_index",
-    "read_index",
-]
+__all__ = ["encode_index", "make_entry", "read_index", "write_index"]
 
 JSON = Any
-INDEX_NAME = "index.json"
 _ENTRY_ORDER = ("id", "title", "preview", "created_at", "updated_at", "msg_count",
                 "workspace", "vendor", "endpoint", "model")
-#: Files modified this recently are not cached (see SummaryCache.flush).
-_RACY_NS = 3 * 10**9
 _OMIT_EMPTY = ("preview", "workspace", "vendor", "endpoint", "model")
 
 
@@ -86,171 +71,13 @@ def encode_index(entries: list[dict[str, JSON]]) -> bytes:
 
 
 def write_index(directory: Path, entries: list[dict[str, JSON]]) -> None:
-    """Replace ``index.json`` atomically (the caller holds ``index.json.flock``)."""
-    atomic_write(directory / INDEX_NAME, [encode_index(entries)])
+    """Replace ``index.json`` atomically (the caller holds ``index.json.flock``).
 
-
-class FileKey(NamedTuple):
-    """What identifies one version of a file without reading it."""
-
-    size: int
-    mtime_ns: int
-    ino: int
-
-    @classmethod
-    def of(cls, st: os.stat_result) -> FileKey:
-        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
-
-
-def _tag(store: str) -> str:
-    """A short name for a store's cache files. Not a security boundary: each
-    file records the full store path and is ignored for another store, so a
-    clash only costs speed. (zlib is loaded anyway; hashlib would cost
-    every command ~5 ms of start-up.)"""
-    data = os.fsencode(store)
-    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
-
-
-class SummaryCache:
-    """Per-file :class:`Summary` objects, persisted between runs.
-
-    Lives under the user's cache directory, one file per store. A cache that
-    cannot be read is ignored; one that cannot be written is skipped: it
-    only ever costs speed, never correctness.
-    """
-
-    VERSION = 1
-
-    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
-        self._entries_: dict[str, tuple[FileKey, Summary]] | None = None
-        self._dirty = False
-        self._path: Path | None = None
-        self._store = str(store_dir)
-        if cache_dir is not None:
-            self._path = cache_dir / f"summaries-{_tag(self._store)}.json"
-
-    @property
-    def _entries(self) -> dict[str, tuple[FileKey, Summary]]:
-        """Read on first use: a cleanup or an index update whose files are all
-        known never needs it (it is megabytes at 10,000 sessions)."""
-        if self._entries_ is None:
-            self._entries_ = {}
-            if self._path is not None:
-                self._load(self._store)
-        return self._entries_
-
-    def _load(self, store: str) -> None:
-        assert self._path is not None
-        try:
-            with open(self._path, "rb") as f:
-                data = orjson.loads(f.read())
-            if data.get("version") != self.VERSION or data.get("store") != store:
-                return
-            for sid, (size, mtime, ino, summary) in data["files"].items():
-                self._entries[sid] = (FileKey(size, mtime, ino), Summary.from_json(summary))
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            self._entries_ = {}
-
-    def get(self, sid: str, key: FileKey) -> Summary | None:
-        hit = self._entries.get(sid)
-        return hit[1] if hit is not None and hit[0] == key else None
-
-    def put(self, sid: str, key: FileKey, summary: Summary) -> None:
-        self._entries[sid] = (key, summary)
-        self._dirty = True
-
-    def retain(self, ids: set[str]) -> None:
-        """Forget files that are gone."""
-        stale = [sid for sid in self._entries if sid not in ids]
-        for sid in stale:
-            del self._entries[sid]
-        self._dirty = self._dirty or bool(stale)
-
-    def flush(self, store_dir: Path) -> None:
-        if not self._dirty or self._path is None:
-            return
-        # "Racily clean" files (modified within the last seconds, as git
-        # calls them) are not persisted: a same-size rewrite in the same
-        # clock tick would keep their (size, mtime, inode) and look unchanged.
-        recent = time.time_ns() - _RACY_NS
-        files = {
-            sid: [k.size, k.mtime_ns, k.ino, s.to_json()]
-            for sid, (k, s) in self._entries.items() if k.mtime_ns < recent
-        }
-        try:
-            data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
-        except TypeError:
-            return  # e.g. a store path that is not UTF-8: the cache only costs speed
-        with contextlib.suppress(OSError):
-            ensure_dir(self._path.parent)
-            atomic_write(self._path, [data])
-            self._dirty = False
-
-
-class ListingSnapshot:
-    """The last complete listing, to answer ``list`` without reading files.
-
-    Valid only while every session file and ``index.json`` are exactly as
-    they were (size, mtime, inode); ``list`` checks that with one ``stat``
-    per file, which it does anyway. Saved only after a listing that found
-    (or left) the index consistent with the files, and never with a file or
-    index changed in the last few seconds (a same-size rewrite within one
-    clock tick would go unnoticed).
-    """
-
-    VERSION = 2
-
-    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
-        self._path: Path | None = None
-        self._store = str(store_dir)
-        if cache_dir is not None:
-            tag = _tag(self._store)
-            self._path = cache_dir / f"listing-{tag}.json"
-
-    def load(self, index_key: FileKey | None) -> list[Any] | None:
-        """The rows of the last listing (newest first), if ``index.json`` is
-        the very file it was taken with; the caller checks each file's row."""
-        if self._path is None or index_key is None:
-            return None
-        try:
-            with open(self._path, "rb") as f:
-                data = orjson.loads(f.read())
-            if (
-                data.get("version") != self.VERSION
-                or data.get("store") != self._store
-                or data.get("index") != list(index_key)
-            ):
-                return None
-            rows: list[Any] = data["rows"]
-            if not all(isinstance(r, list) and len(r) == 17 for r in rows):
-                return None
-            return rows
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return None
-
-    def save(self, index_key: FileKey | None, rows: list[Any]) -> None:
-        """Keep ``rows``; a row whose file changed within the last few seconds
-        is flagged (its last field) so the next listing reads that file again:
-        a same-size rewrite within one clock tick would keep size and mtime.
-        ``index.json`` is always replaced by rename (a new inode), so its key
-        alone is safe."""
-        if self._path is None or index_key is None:
-            return
-        recent = time.time_ns() - _RACY_NS
-        for r in rows:
-            if r[2] >= recent:
-                r[16] = 1
-        payload = {"version": self.VERSION, "store": self._store, "index": list(index_key),
-                   "rows": rows}
-        try:
-            data = orjson.dumps(payload)
-        except TypeError:
-            return
-        with contextlib.suppress(OSError):
-            ensure_dir(self._path.parent)
-            atomic_write(self._path, [data], durable=False)  # a cache: speed only
-
-    def clear(self) -> None:
-        if self._path is not None:
-            with contextlib.suppress(OSError):
-                os.unlink(self._path)
+    The new file keeps the old one's mode and, when run as root, its owner
+    (SPEC §8.5): a root-owned 0600 index would lock its owner out."""
+    path = directory / INDEX_NAME
+    try:
+        like: os.stat_result | None = os.stat(path)
+    except FileNotFoundError:
+        like = None
+    atomic_write(path, [encode_index(entries)], like=like)

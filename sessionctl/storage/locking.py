@@ -24,7 +24,7 @@ import fcntl
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from ..errors import SessionLocked, StoreIOError
@@ -104,6 +104,36 @@ def _flock(fd: int, op: int) -> bool:
     return False  # pragma: no cover
 
 
+#: Called once with a one-line message when a wait for a lock passes
+#: :data:`NOTICE_AFTER` seconds (SPEC §8.5); the command line sets it to
+#: print on stderr, a library user may set it (see :func:`on_wait`).
+_wait_notice: Callable[[str], object] | None = None
+NOTICE_AFTER = 1.0
+
+
+def on_wait(notice: Callable[[str], object] | None) -> None:
+    """Have ``notice(message)`` called when a lock wait passes a second."""
+    global _wait_notice
+    _wait_notice = notice
+
+
+class _Waiting:
+    """Announces a wait on ``what`` once it has lasted :data:`NOTICE_AFTER`."""
+
+    def __init__(self, what: str) -> None:
+        self._what = what
+        self._since = time.monotonic()
+        self._said = False
+
+    def tick(self, pid: int | None = None) -> None:
+        if self._said or _wait_notice is None:
+            return
+        if time.monotonic() - self._since >= NOTICE_AFTER:
+            self._said = True
+            holder = f"process {pid}" if pid else "another process"
+            _wait_notice(f"waiting for {self._what} (held by {holder})")
+
+
 def _thread_lock(key: str) -> threading.RLock:
     with _registry_guard:
         lk = _thread_guard.get(key)
@@ -150,6 +180,7 @@ def file_lock(
             fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as err:
             raise StoreIOError.wrap("open lock file", err) from err
+        waiting = _Waiting(os.path.basename(path))
         try:
             while True:
                 try:
@@ -165,6 +196,7 @@ def file_lock(
                     return
                 if deadline is not None and time.monotonic() >= deadline:
                     raise SessionLocked(session_id or os.path.basename(path), None, what)
+                waiting.tick()
                 time.sleep(_POLL)
             with _registry_guard:
                 _held[key] = [fd, 1]
@@ -239,8 +271,9 @@ def _try_session_lock(path: StrPath) -> tuple[int | None, int | None]:
             if same:
                 if held_st.st_size:  # a new lock file is empty: nothing to cut
                     os.ftruncate(fd, 0)
+                # Not fsync'd (SPEC §8.5): other processes see it without,
+                # and after a crash the flock is gone anyway.
                 os.pwrite(fd, str(os.getpid()).encode(), 0)
-                os.fsync(fd)
                 held, fd = fd, -1  # handed to the caller, not closed below
                 return held, None
             fcntl.flock(fd, fcntl.LOCK_UN)
@@ -272,6 +305,7 @@ def acquire_session_lock(
             handle.depth += 1
             return handle
     deadline = time.monotonic() + timeout
+    waiting = _Waiting(os.path.basename(path))
     while True:
         try:
             fd, pid = _try_session_lock(path)
@@ -284,6 +318,7 @@ def acquire_session_lock(
             return handle
         if time.monotonic() >= deadline:
             raise SessionLocked(session_id, pid)
+        waiting.tick(pid)
         time.sleep(_POLL)
 
 

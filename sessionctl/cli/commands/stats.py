@@ -1,4 +1,4 @@
-"""``sessionctl stats`` and ``sessionctl du``: where the tokens (and bytes) went."""
+"""``sessionctl stats``: where the tokens went (SPEC §8.4)."""
 
 from __future__ import annotations
 
@@ -9,28 +9,29 @@ from typing import Annotated
 import typer
 
 from ...errors import UsageError
+from .. import common
+from ..common import VerboseOpt
 
-__all__ = ["du", "stats"]
+app = common.command_app()
 
-EPILOG_STATS = "Example: sessionctl stats --by model --since 2026-11-01"
-EPILOG_DU = "Example: sessionctl du --by session -n 10"
-
-_BYS = ("day", "week", "month", "model", "vendor", "workspace", "session", "tool")
-_METRICS = ("tokens", "cost", "sessions", "messages")
+BYS = ("day", "week", "month", "model", "vendor", "workspace", "session", "tool")
+METRICS = ("tokens", "cost", "sessions", "messages")
 
 
-def _choice(value: str | None, allowed: tuple[str, ...], opt: str) -> str | None:
+def choice(value: str | None, allowed: tuple[str, ...], opt: str) -> str | None:
+    """``value`` if it is one of ``allowed``; a usage error naming ``opt`` if not."""
     if value is not None and value not in allowed:
         raise UsageError(f"invalid {opt} {value!r}: use one of {', '.join(allowed)}")
     return value
 
 
+@app.command("stats", epilog="Example: sessionctl stats --by model --since 2026-11-01")
 def stats(
     by: Annotated[str | None, typer.Option(
-        metavar="|".join(_BYS), help="Rows by day, ISO week, month (UTC), model, vendor, "
+        metavar="|".join(BYS), help="Rows by day, ISO week, month (UTC), model, vendor, "
         "workspace, session or tool.")] = None,
     metric: Annotated[str, typer.Option(
-        metavar="|".join(_METRICS), help="What the bar column shows.")] = "tokens",
+        metavar="|".join(METRICS), help="What the bar column shows.")] = "tokens",
     workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
     here: Annotated[bool, typer.Option(
         "--here", help="Only sessions of the current directory.")] = False,
@@ -41,39 +42,36 @@ def stats(
     until: Annotated[str | None, typer.Option(metavar="DATE", help="Usage before DATE.")] = None,
     show_all: Annotated[bool, typer.Option(
         "--all", "-a", help="Include sessions without user text.")] = False,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (SPEC §8.4).")] = False,
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object (SPEC 8.4).")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="The rows as CSV.")] = False,
     prices: Annotated[Path | None, typer.Option(
         "--prices", metavar="FILE", help="A price table merged over the shipped one.")] = None,
-    verbose: Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")] = False,
+    verbose: VerboseOpt = False,
 ) -> None:
     """Token usage and cost: totals, by time, model, workspace, session or tool.
 
     Without --by: totals, the last 30 days by day, the top models and
     workspaces. A table on a terminal; TSV with a header when piped.
     """
-    from ..app import _console, _date_ns, _err, _stdout_is_terminal, _store, _warn_skipped
-    from ..app import _workspace_filter as workspace_filter
-
-    _choice(by, _BYS, "--by")
-    _choice(metric, _METRICS, "--metric")
+    choice(by, BYS, "--by")
+    choice(metric, METRICS, "--metric")
     if as_json and as_csv:
         raise UsageError("choose one of --json, --csv")
-    if here and workspace:
-        raise UsageError("--here and --workspace cannot be used together")
+    from ...cache.usage import usage_report
     from ...core.prices import load_prices
+    from ...core.times import from_datetime
+    from ...core.timespec import parse_date
 
     table = load_prices(prices)
-    ws = workspace_filter(workspace, here)
-    lo, hi = _date_ns(since), _date_ns(until)
-    from ...cache.usage import usage_report
-
+    ws = common.workspace_filter(workspace, here)
+    lo = None if since is None else from_datetime(parse_date(since))
+    hi = None if until is None else from_datetime(parse_date(until))
     report = usage_report(
-        _store(), table, by=by, metric=metric, since_ns=lo, until_ns=hi, model=model,
+        common.store(), table, by=by, metric=metric, since_ns=lo, until_ns=hi, model=model,
         vendor=vendor, select=None if ws is None else (lambda i: i.workspace == ws),
         include_hidden=show_all,
     )
-    _warn_skipped(report.skipped, verbose)
+    common.warn_skipped(report.skipped, verbose)
     data = report.to_dict()
     if as_json:
         import orjson
@@ -81,44 +79,13 @@ def stats(
         sys.stdout.write(orjson.dumps(data, option=orjson.OPT_INDENT_2).decode() + "\n")
         return
     if data["unpriced_models"]:
-        _err("no price for " + ", ".join(data["unpriced_models"])
-             + ": their tokens are counted, their cost is left blank (see --prices)")
+        common.err("no price for " + ", ".join(data["unpriced_models"])
+                   + ": their tokens are counted, their cost is left blank (see --prices)")
     from ...render.stats import print_stats, stats_csv, stats_tsv
 
     if as_csv:
         stats_csv(data, sys.stdout.write)
-    elif _stdout_is_terminal():
-        print_stats(data, metric, _console())
+    elif common.stdout_is_terminal():
+        print_stats(data, metric, common.console())
     else:
         stats_tsv(data, sys.stdout.write)
-
-
-def du(
-    by: Annotated[str, typer.Option(
-        metavar="workspace|session", help="Rows by workspace or by session.")] = "workspace",
-    limit: Annotated[int | None, typer.Option(
-        "--limit", "-n", min=1, help="At most N rows (biggest first).")] = None,
-    as_json: Annotated[bool, typer.Option("--json", help="One JSON object.")] = False,
-) -> None:
-    """Disk use: session files (by workspace or session), trash, cache.
-
-    Human sizes on a terminal; bytes, tab-separated, when piped.
-    """
-    from ..app import _console, _stdout_is_terminal, _store
-
-    _choice(by, ("workspace", "session"), "--by")
-    from ...core.paths import cache_dir
-    from ...storage.du import disk_usage
-
-    report = disk_usage(_store(), cache_dir(), by=by, limit=limit)
-    if as_json:
-        import orjson
-
-        sys.stdout.write(orjson.dumps(report, option=orjson.OPT_INDENT_2).decode() + "\n")
-        return
-    from ...render.stats import du_tsv, print_du
-
-    if _stdout_is_terminal():
-        print_du(report, _console())
-    else:
-        du_tsv(report, sys.stdout.write)

@@ -1,0 +1,239 @@
+"""sessionctl's own per-file summaries, kept in the user's cache directory.
+
+To list 10,000 sessions without reading 280 MB each time, sessionctl keeps
+what ``list`` needs of each file keyed by the file's version (size, mtime,
+inode), and the last complete listing as rows. Never in the store, never in
+``index.json``: a cache that cannot be read or written only costs speed.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import time
+import zlib
+from pathlib import Path
+from typing import Any, NamedTuple
+
+import orjson
+
+from ..core.models import SessionInfo
+from ..core.records import Summary
+from .fsio import atomic_write, ensure_dir
+
+__all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache"]
+
+#: Files modified this recently are not cached (see SummaryCache.flush).
+_RACY_NS = 3 * 10**9
+
+
+class FileKey(NamedTuple):
+    """What identifies one version of a file without reading it."""
+
+    size: int
+    mtime_ns: int
+    ino: int
+
+    @classmethod
+    def of(cls, st: os.stat_result) -> FileKey:
+        return cls(st.st_size, st.st_mtime_ns, st.st_ino)
+
+
+def _tag(store: str) -> str:
+    """A short name for a store's cache files. Not a security boundary: each
+    file records the full store path and is ignored for another store, so a
+    clash only costs speed. (zlib is loaded anyway; hashlib would cost
+    every command ~5 ms of start-up.)"""
+    data = os.fsencode(store)
+    return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
+
+
+class SummaryCache:
+    """Per-file :class:`Summary` objects, persisted between runs.
+
+    Lives under the user's cache directory, one file per store. A cache that
+    cannot be read is ignored; one that cannot be written is skipped: it
+    only ever costs speed, never correctness.
+    """
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        self._entries_: dict[str, tuple[FileKey, Summary]] | None = None
+        self._dirty = False
+        self._path: Path | None = None
+        self._store = str(store_dir)
+        if cache_dir is not None:
+            self._path = cache_dir / f"summaries-{_tag(self._store)}.json"
+
+    @property
+    def _entries(self) -> dict[str, tuple[FileKey, Summary]]:
+        """Read on first use: a cleanup or an index update whose files are all
+        known never needs it (it is megabytes at 10,000 sessions)."""
+        if self._entries_ is None:
+            self._entries_ = {}
+            if self._path is not None:
+                self._load(self._store)
+        return self._entries_
+
+    def _load(self, store: str) -> None:
+        assert self._path is not None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if data.get("version") != self.VERSION or data.get("store") != store:
+                return
+            for sid, (size, mtime, ino, summary) in data["files"].items():
+                self._entries[sid] = (FileKey(size, mtime, ino), Summary.from_json(summary))
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            self._entries_ = {}
+
+    def get(self, sid: str, key: FileKey) -> Summary | None:
+        hit = self._entries.get(sid)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, sid: str, key: FileKey, summary: Summary) -> None:
+        self._entries[sid] = (key, summary)
+        self._dirty = True
+
+    def retain(self, ids: set[str]) -> None:
+        """Forget files that are gone."""
+        stale = [sid for sid in self._entries if sid not in ids]
+        for sid in stale:
+            del self._entries[sid]
+        self._dirty = self._dirty or bool(stale)
+
+    def flush(self, store_dir: Path) -> None:
+        if not self._dirty or self._path is None:
+            return
+        # "Racily clean" files (modified within the last seconds, as git
+        # calls them) are not persisted: a same-size rewrite in the same
+        # clock tick would keep their (size, mtime, inode) and look unchanged.
+        recent = time.time_ns() - _RACY_NS
+        files = {
+            sid: [k.size, k.mtime_ns, k.ino, s.to_json()]
+            for sid, (k, s) in self._entries.items() if k.mtime_ns < recent
+        }
+        try:
+            data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
+        except TypeError:
+            return  # e.g. a store path that is not UTF-8: the cache only costs speed
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data])
+            self._dirty = False
+
+
+class Row(NamedTuple):
+    """One row of the listing snapshot: the file's version, then what
+    ``list`` shows of the session. Stored as a JSON array in this field
+    order (the one place that order is written down); ``racy`` flags a row
+    taken within a clock tick of a change (:meth:`ListingSnapshot.save`)."""
+
+    id: str
+    size: int
+    mtime_ns: int
+    ino: int
+    title: str
+    workspace: str
+    vendor: str
+    endpoint: str
+    model: str
+    preview: str
+    created_ns: int
+    created: str
+    updated_ns: int
+    updated: str
+    msg_count: int
+    hidden: bool
+    racy: int
+
+    @classmethod
+    def of(cls, info: SessionInfo, key: FileKey) -> Row:
+        return cls(
+            info.id, key.size, key.mtime_ns, key.ino, info.title, info.workspace, info.vendor,
+            info.endpoint, info.model, info.preview, info.created[0], info.created[1],
+            info.updated[0], info.updated[1], info.msg_count, info.hidden, 0,
+        )
+
+    def current(self, key: FileKey) -> bool:
+        """True when the file is still the version this row was taken from."""
+        return (self.size, self.mtime_ns, self.ino) == key and not self.racy
+
+    def info(self) -> SessionInfo:
+        return SessionInfo(
+            self.id, self.title, self.workspace, self.vendor, self.endpoint, self.model,
+            (self.created_ns, self.created), (self.updated_ns, self.updated), self.msg_count,
+            self.hidden, self.preview,
+        )
+
+
+_ROW_FIELDS = len(Row._fields)
+
+
+class ListingSnapshot:
+    """The last complete listing, to answer ``list`` without reading files.
+
+    Valid only while every session file and ``index.json`` are exactly as
+    they were (size, mtime, inode); ``list`` checks that with one ``stat``
+    per file, which it does anyway. Saved only after a listing that found
+    (or left) the index consistent with the files, and never with a file or
+    index changed in the last few seconds (a same-size rewrite within one
+    clock tick would go unnoticed).
+    """
+
+    VERSION = 2
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        self._path: Path | None = None
+        self._store = str(store_dir)
+        if cache_dir is not None:
+            tag = _tag(self._store)
+            self._path = cache_dir / f"listing-{tag}.json"
+
+    def load(self, index_key: FileKey | None) -> list[Row] | None:
+        """The rows of the last listing (newest first), if ``index.json`` is
+        the very file it was taken with; the caller checks each file's row."""
+        if self._path is None or index_key is None:
+            return None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if (
+                data.get("version") != self.VERSION
+                or data.get("store") != self._store
+                or data.get("index") != list(index_key)
+            ):
+                return None
+            raw: list[Any] = data["rows"]
+            if not all(isinstance(r, list) and len(r) == _ROW_FIELDS for r in raw):
+                return None
+            make = Row._make
+            return [make(r) for r in raw]
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            return None
+
+    def save(self, index_key: FileKey | None, rows: list[Row]) -> None:
+        """Keep ``rows``; a row whose file changed within the last few seconds
+        is flagged (its last field) so the next listing reads that file again:
+        a same-size rewrite within one clock tick would keep size and mtime.
+        ``index.json`` is always replaced by rename (a new inode), so its key
+        alone is safe."""
+        if self._path is None or index_key is None:
+            return
+        recent = time.time_ns() - _RACY_NS
+        rows = [r._replace(racy=1) if r.mtime_ns >= recent else r for r in rows]
+        payload = {"version": self.VERSION, "store": self._store, "index": list(index_key),
+                   "rows": [list(r) for r in rows]}
+        try:
+            data = orjson.dumps(payload)
+        except TypeError:
+            return
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data], durable=False)  # a cache: speed only
+
+    def clear(self) -> None:
+        if self._path is not None:
+            with contextlib.suppress(OSError):
+                os.unlink(self._path)
