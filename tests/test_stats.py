@@ -644,3 +644,66 @@ def test_read_commands_write_nothing_into_the_store(gen_store: Path, tmp_path: P
     invoke("--dir", store, "du", "--json")
     after = sorted((p.name, p.stat().st_size, p.stat().st_mtime_ns) for p in store.iterdir())
     assert before == after
+
+
+# -- properties ---------------------------------------------------------------
+
+from hypothesis import given, settings  # noqa: E402
+from hypothesis import strategies as st  # noqa: E402
+
+_json = st.recursive(
+    st.none() | st.booleans() | st.integers(-10**6, 10**12) | st.floats(allow_nan=False)
+    | st.text(max_size=8),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner,
+                                                                max_size=4),
+    max_leaves=12,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.one_of(_json, st.fixed_dictionaries({"models": st.dictionaries(
+    st.text(max_size=12), st.one_of(st.none(), _json, st.fixed_dictionaries(
+        {"input": _json, "output": _json}, optional={"cache_read": _json})), max_size=4)})))
+def test_price_parser_accepts_or_refuses_in_one_way(data: Any) -> None:
+    try:
+        table = parse_table(data, "f")
+    except UsageError as err:
+        assert str(err).startswith("malformed price file f: ") and "\n" not in str(err)
+        return
+    for p in table.values():
+        assert p is None or min(p.input, p.output, p.cache_read, p.cache_write) >= 0
+
+
+_counts = st.fixed_dictionaries({}, optional={
+    k: st.one_of(st.integers(-5, 10**9), st.none(), st.text(max_size=3), st.floats())
+    for k in ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+              "prompt_tokens_total")})
+_times = st.one_of(st.none(), st.just(ZERO), st.text(max_size=25), st.datetimes(
+    min_value=datetime(2000, 1, 1), max_value=datetime(2100, 1, 1),
+    timezones=st.just(timezone.utc)).map(lambda d: d.isoformat().replace("+00:00", "Z")))
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(st.tuples(st.sampled_from(["usage", "metric", "meta"]), _counts, _times,
+                          st.one_of(st.none(), st.text(max_size=6))), max_size=8))
+def test_fold_never_fails_and_coarsening_keeps_the_sums(
+    recs: list[tuple[str, dict[str, Any], Any, Any]],
+) -> None:
+    lines = []
+    for kind, counts, ts, model in recs:
+        r = env("x", kind)
+        if kind == "usage":
+            r["usage_entry"] = {"timestamp": ts, "model": model, "usage": counts}
+        elif kind == "metric":
+            r["metric_event"] = {"timestamp": ts, "type": "llm", "model": model, **counts}
+        else:
+            r.update(token_usage=counts, updated_at=ts, model=model)
+        lines.append(json.dumps(r).encode())
+    u = fold_usage(lines)
+    for c in u.tokens.values():
+        assert all(x >= 0 for x in c)
+        assert c[4] >= c[1]  # a total holds the output
+    day = u.coarsen(1440)
+    for i in range(6):
+        assert sum(c[i] for c in day.tokens.values()) == sum(c[i] for c in u.tokens.values())
+    assert FileUsage.from_json(json.loads(json.dumps(day.to_json()))) == day
