@@ -212,9 +212,9 @@ class UsageFold:
         self._meta_total = rec  # only the last one counts: read in result()
 
     def message(self, rec: dict[str, JSON], m: dict[str, JSON], line: bytes | None = None) -> None:
-        """A message record kept by the reader (``m`` is its message, ``line``
-        the bytes it was read from: its blocks are looked at only when they
-        may hold a tool call)."""
+        """A message record kept by the reader (``m`` is its message; ``line``,
+        the bytes it was read from, is not needed: walking the blocks costs
+        less than searching the line)."""
         ts = rec.get("timestamp")
         prefix = ts[:self._plen] if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z" else None
         if prefix is not None:
@@ -226,24 +226,24 @@ class UsageFold:
         else:
             minute = _minute(ts)
             self._msgs[minute] = self._msgs.get(minute, 0) + 1
-        if line is not None and b'"tool_use"' not in line and b'"is_error"' not in line:
-            return  # no tool call, no tool result marked (the common case)
         content = m.get("content")
-        if not isinstance(content, list):
+        if type(content) is not list:
             return
         for b in content:
-            if not isinstance(b, dict):
+            if type(b) is not dict:
                 continue
             kind = b.get("type")
             if kind == "tool_use":
-                name = _str(b.get("tool_name")) or _str(b.get("name")) or "(unnamed)"
+                name = b.get("tool_name") or b.get("name")
+                if type(name) is not str:
+                    name = "(unnamed)"
                 tid = b.get("tool_id")
-                if isinstance(tid, str) and tid:
+                if type(tid) is str and tid:
                     self._tool_ids[tid] = name
                 self._block(ts, prefix, name, 1, 0)
             elif kind == "tool_result" and b.get("is_error") is True:
                 tid = b.get("tool_id")
-                name = (self._tool_ids.get(tid) if isinstance(tid, str) else None) or _str(
+                name = (self._tool_ids.get(tid) if type(tid) is str else None) or _str(
                     b.get("tool_name")) or "(unnamed)"
                 self._block(ts, prefix, name, 0, 1)
 
