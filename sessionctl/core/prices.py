@@ -88,19 +88,20 @@ def parse_table(data: object, origin: str) -> dict[str, ModelPrice | None]:
     """Entries of a price file's JSON; :class:`UsageError` naming ``origin``
     and the first problem when it is not of the documented shape."""
     def bad(why: str) -> UsageError:
-        return UsageError(f"malformed price file {origin}: {why}")
+        return UsageError(f"malformed price file {_q(origin)}: {why}")
 
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         raise bad('expected an object with a "models" object')
     out: dict[str, ModelPrice | None] = {}
     for name, entry in data["models"].items():
+        label = _q(name)
         if not name:
             raise bad("an empty model name")
         if entry is None:
             out[name] = None
             continue
         if not isinstance(entry, dict):
-            raise bad(f"{name}: expected an object or null")
+            raise bad(f"{label}: expected an object or null")
         values: dict[str, float] = {}
         for f in _FIELDS:
             v = entry.get(f)
@@ -108,11 +109,11 @@ def parse_table(data: object, origin: str) -> dict[str, ModelPrice | None]:
                 continue
             if isinstance(v, bool) or not isinstance(v, (int, float)) or not math.isfinite(v) \
                     or v < 0:
-                raise bad(f"{name}: {f} must be a number >= 0 (USD per million tokens)")
+                raise bad(f"{label}: {f} must be a number >= 0 (USD per million tokens)")
             values[f] = float(v)
         for f in ("source", "date"):
             if not isinstance(entry.get(f, ""), str):
-                raise bad(f"{name}: {f} must be a string")
+                raise bad(f"{label}: {f} must be a string")
         out[name] = ModelPrice(
             values["input"], values["output"],
             values.get("cache_read", values["input"]), values.get("cache_write", values["input"]),
@@ -121,16 +122,23 @@ def parse_table(data: object, origin: str) -> dict[str, ModelPrice | None]:
     return out
 
 
+def _q(text: str) -> str:
+    """``text`` on one line: control characters escaped as in JSON."""
+    if text.isprintable():
+        return text
+    return json.dumps(text, ensure_ascii=False)[1:-1]
+
+
 def _read_table(path: Path, origin: str) -> dict[str, ModelPrice | None]:
     try:
         raw = path.read_bytes()
     except OSError as err:
-        raise UsageError(f"cannot read price file {origin}: {err.strerror or err}") from None
+        raise UsageError(f"cannot read price file {_q(origin)}: {err.strerror or err}") from None
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         msg = str(err).splitlines()[0] if str(err) else "not JSON"
-        raise UsageError(f"malformed price file {origin}: {msg}") from None
+        raise UsageError(f"malformed price file {_q(origin)}: {msg}") from None
     return parse_table(data, origin)
 
 
