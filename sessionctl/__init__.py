@@ -24,8 +24,9 @@ if TYPE_CHECKING:
         new_default_store,
         new_session,
     )
-    from .core.models import Checkpoint, ContentBlock, Message, Session, SessionInfo, TunnelEvent
+    from .core.models import ContentBlock, Message, TunnelEvent
     from .core.paths import current_workspace_path, default_dir, normalize_workspace_path
+    from .core.session import Checkpoint, Session, SessionInfo
     from .errors import (
         AmbiguousSessionId,
         CorruptStore,
@@ -41,9 +42,8 @@ _EXPORTS = {
     **dict.fromkeys(
         ["AmbiguousSessionId", "CorruptStore", "InvalidSessionId", "SessionError",
          "SessionLocked", "SessionNotFound", "StoreIOError", "UsageError"], ".errors"),
-    **dict.fromkeys(
-        ["Checkpoint", "ContentBlock", "Message", "Session", "SessionInfo", "TunnelEvent"],
-        ".core.models"),
+    **dict.fromkeys(["ContentBlock", "Message", "TunnelEvent"], ".core.models"),
+    **dict.fromkeys(["Checkpoint", "Session", "SessionInfo"], ".core.session"),
     **dict.fromkeys(
         ["current_workspace_path", "default_dir", "normalize_workspace_path"], ".core.paths"),
     **dict.fromkeys(

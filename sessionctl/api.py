@@ -13,8 +13,9 @@ import os
 from datetime import datetime
 from typing import IO, Protocol
 
-from .core.models import Message, Session, SessionInfo
+from .core.models import Message
 from .core.paths import default_dir
+from .core.session import Session, SessionInfo
 from .export import documents
 from .export.documents import export_session_markdown
 from .storage.listing import Listing

@@ -215,7 +215,8 @@ def _out(line: str) -> None:
 def cmd_append_many(p: dict[str, Any]) -> None:
     """Append ``n`` messages ``<tag>:<i>:<padding>`` to one session."""
     from sessionctl import JSONLStore
-    from sessionctl.core.models import Message, Session
+    from sessionctl.core.models import Message
+    from sessionctl.core.session import Session
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -231,7 +232,8 @@ def cmd_append_many(p: dict[str, Any]) -> None:
 def cmd_append_timed(p: dict[str, Any]) -> None:
     """Like append_many, reporting ``<tag>:<i> <start> <end>`` (CLOCK_MONOTONIC)."""
     from sessionctl import JSONLStore
-    from sessionctl.core.models import Message, Session
+    from sessionctl.core.models import Message
+    from sessionctl.core.session import Session
 
     store = JSONLStore(p["dir"])
     ses = Session(p["sid"])
@@ -326,7 +328,8 @@ def cmd_lister(p: dict[str, Any]) -> None:
 def cmd_index_worker(p: dict[str, Any]) -> None:
     """Create sessions (save or ensure_meta) and delete some of them again."""
     from sessionctl import JSONLStore
-    from sessionctl.core.models import Message, Session
+    from sessionctl.core.models import Message
+    from sessionctl.core.session import Session
 
     store = JSONLStore(p["dir"])
     rng = random.Random(p.get("seed", 0))
@@ -354,7 +357,8 @@ def cmd_index_worker(p: dict[str, Any]) -> None:
 def cmd_append_report(p: dict[str, Any]) -> None:
     """Append forever (bounded), printing each id once its append returned."""
     from sessionctl import JSONLStore
-    from sessionctl.core.models import Message, Session
+    from sessionctl.core.models import Message
+    from sessionctl.core.session import Session
 
     if p.get("chunked"):
         _chunked_writes()

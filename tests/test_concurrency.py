@@ -16,7 +16,8 @@ from pathlib import Path
 import pytest
 
 from sessionctl import JSONLStore
-from sessionctl.core.models import Message, Session
+from sessionctl.core.models import Message
+from sessionctl.core.session import Session
 from sessionctl.storage.index import read_index
 
 try:

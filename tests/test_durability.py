@@ -20,7 +20,8 @@ from typing import Any
 import pytest
 
 from sessionctl import JSONLStore
-from sessionctl.core.models import Message, Session
+from sessionctl.core.models import Message
+from sessionctl.core.session import Session
 from sessionctl.errors import SessionError, StoreIOError
 from sessionctl.storage import fsio
 from sessionctl.storage.index import read_index

@@ -21,7 +21,8 @@ import pytest
 
 import sessionctl.storage.store as store_mod
 from sessionctl import JSONLStore
-from sessionctl.core.models import Message, Session
+from sessionctl.core.models import Message
+from sessionctl.core.session import Session
 from sessionctl.errors import SessionError, SessionLocked, StoreIOError
 from sessionctl.storage import locking
 from sessionctl.storage.index import read_index

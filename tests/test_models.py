@@ -19,7 +19,7 @@ from sessionctl import (
     TunnelEvent,
     new_session,
 )
-from sessionctl.core.models import Checkpoint
+from sessionctl.core.session import Checkpoint
 
 pytestmark = pytest.mark.usefixtures("fast_fsync")
 

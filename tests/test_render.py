@@ -10,7 +10,7 @@ from collections.abc import Iterator
 import pytest
 from rich.console import Console
 
-from sessionctl.core.models import SessionInfo
+from sessionctl.core.session import SessionInfo
 from sessionctl.render.formats import OutputFormat, emit_rows
 from sessionctl.render.tables import ellipsize_left, list_table
 from sessionctl.render.text import (

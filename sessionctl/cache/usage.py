@@ -26,9 +26,9 @@ from typing import Any
 
 import orjson
 
-from ..core.models import SessionInfo
+from ..core.folds import Summary, read_records
 from ..core.prices import PriceTable
-from ..core.records import Summary
+from ..core.session import SessionInfo
 from ..core.usage import DAY_MINUTES, MINUTE_NS, UsageFold
 from ..storage import bulk, fsio
 from ..storage.fsio import atomic_write, ensure_dir
@@ -121,15 +121,13 @@ class UsageCache:
 def _fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
     """A file's usage JSON (times in ``unit`` minutes) and, if asked, its
     listing summary: one pass of the one record reader."""
-    from ..core.scan import scan_lines
-
     fold = UsageFold(unit)
     with fsio.open_regular(path) as f:
-        part = scan_lines(f, fold=fold)
+        reading = read_records(f, fold)
     usage = fold.result()
     if unit != 1:
         usage = usage.coarsen(unit)
-    return usage.to_json(), (part.summary() if with_summary else None)
+    return usage.to_json(), (reading.summary() if with_summary else None)
 
 
 def _read_chunk(

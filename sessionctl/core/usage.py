@@ -33,6 +33,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
+from .folds import Fold, read_records
 from .records import Readable
 from .times import _RFC3339, parse_ns
 
@@ -176,12 +177,11 @@ class FileUsage:
         return cls(tokens, messages, tools, str(v["s"]), str(v["ts"]))
 
 
-class UsageFold:
-    """Folds one file's records, in file order, into a :class:`FileUsage`.
-
-    The record reader calls one method per record it reads: :meth:`meta`,
-    :meth:`message` (for each message kept after de-duplication by id),
-    :meth:`usage` and :meth:`metric`; other records need no call.
+class UsageFold(Fold):
+    """Folds one file's records, in file order, into a :class:`FileUsage`:
+    one more :class:`~sessionctl.core.folds.Fold` of the one record reader
+    (:meth:`meta`, :meth:`message` for each message kept after
+    de-duplication, :meth:`other` for the ``usage`` and ``metric`` records).
     """
 
     __slots__ = ("_block_prefix", "_blocks", "_by_prefix", "_llm", "_meta_total", "_msgs",
@@ -211,10 +211,10 @@ class UsageFold:
         """A ``meta`` record: the last one's running total is the fallback."""
         self._meta_total = rec  # only the last one counts: read in result()
 
-    def message(self, rec: dict[str, JSON], m: dict[str, JSON], line: bytes | None = None) -> None:
-        """A message record kept by the reader (``m`` is its message; ``line``,
-        the bytes it was read from, is not needed: walking the blocks costs
-        less than searching the line)."""
+    def message(self, index: int, m: dict[str, JSON], rec: dict[str, JSON], line: bytes) -> None:
+        """A message record kept by the reader (``m`` is its message). Its
+        blocks are walked for tool calls: that costs less than searching the
+        line for them."""
         ts = rec.get("timestamp")
         prefix = ts[:self._plen] if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z" else None
         if prefix is not None:
@@ -257,6 +257,15 @@ class UsageFold:
         else:
             seen[1] += calls
             seen[2] += fails
+
+    def other(self, rec: dict[str, JSON], line: bytes) -> None:
+        """``usage`` and ``metric`` records (others, duplicates included, are
+        not usage)."""
+        rtype = rec.get("type")
+        if rtype == "usage":
+            self.usage(rec)
+        elif rtype == "metric":
+            self.metric(rec)
 
     def usage(self, rec: dict[str, JSON]) -> None:
         """A ``usage`` record: one model call."""
@@ -358,8 +367,6 @@ def fold_usage(lines: Iterable[bytes] | Readable) -> FileUsage:
     """The usage of a file's lines, read by the one record reader (tolerant:
     blank, torn and malformed lines are skipped; a duplicate message id is
     read once; lines of any length are read)."""
-    from .scan import scan_lines
-
     fold = UsageFold()
-    scan_lines(lines, fold=fold)
+    read_records(lines, fold)
     return fold.result()

@@ -4,19 +4,23 @@ the seed's ``export_session_markdown`` of a loaded session."""
 
 from __future__ import annotations
 
+import contextlib
 import io
 import os
 import stat
+from collections.abc import Iterator
 from pathlib import Path
 from typing import IO
 
 from ..core.ids import validate_id
-from ..core.models import Message, Session
+from ..core.models import Message
+from ..core.session import Session, SessionInfo
 from ..errors import StoreIOError
 from ..storage import fsio
 from ..storage.store import FileStore
 from . import stream
 from .markdown import CheckpointMark, ExportHeader, render_markdown
+from .spool import Render, Scanned, SpoolFold
 
 __all__ = [
     "export_markdown",
@@ -39,7 +43,7 @@ def write_markdown(
 ) -> None:
     """Stream the markdown export to ``out``, reading the file once:
     memory stays bounded by the largest record, not the file."""
-    with store.scanned(session_id, stream.markdown_message) as (sc, info):
+    with _scanned(store, session_id, stream.markdown_message) as (sc, info):
         header = ExportHeader(
             id=info.id, title=info.title, created_ns=info.created[0],
             updated_ns=info.updated[0], vendor=info.vendor, endpoint=info.endpoint,
@@ -56,13 +60,27 @@ def write_json(
     """Stream ``show --json`` to ``out``: the same document as
     ``load(id).to_dict()`` (with ``context``, ``messages`` is the resume
     context), without building the session in memory."""
-    with store.scanned(session_id, stream.json_section, events=True) as (sc, info):
+    with _scanned(store, session_id, stream.json_section, events=True) as (sc, info):
         head = {
             "id": info.id, "title": info.title, "workspace": info.workspace,
             "vendor": info.vendor, "endpoint": info.endpoint, "model": info.model,
             "created_at": info.created[1], "updated_at": info.updated[1],
         }
         stream.write_json(sc, head, out.write, context=context)
+
+
+@contextlib.contextmanager
+def _scanned(
+    store: FileStore, session_id: str, render: Render, *, events: bool = False
+) -> Iterator[tuple[Scanned, SessionInfo]]:
+    """The session's file read once, each message rendered into a spool."""
+    import tempfile  # only exports pay for it
+
+    validate_id(session_id)  # before any file is touched
+    with tempfile.TemporaryFile() as spool:
+        fold = SpoolFold(render, spool, events=events)
+        reading, info = store.read(session_id, fold, exact_shown=True)
+        yield Scanned(reading, fold), info
 
 
 def write_markdown_file(

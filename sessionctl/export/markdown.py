@@ -226,33 +226,20 @@ def _plural(n: int, noun: str) -> str:
     return f"{n} {noun}" if n == 1 else f"{n} {noun}s"
 
 
-def message_section(m: object, *, exact: bool = True) -> str | None:
-    """:func:`render_item` of a message object as read from a file, or
-    ``None`` when ``m`` is not a message (exactly when
-    :func:`~sessionctl.models.is_message_object` is false): the hot path of a
-    streamed export, checking and rendering in one pass without wrapping.
+def message_section(m: dict[str, Any], *, exact: bool = True) -> str:
+    """:func:`render_item` of a message object as read from a file (the
+    record reader has checked that it is one: a string role, a list of
+    block objects or null), without wrapping it: the hot path of a
+    streamed export.
 
     With ``exact=False`` (``m`` was read by orjson alone, which reads
     integers beyond 64 bits as floats), tool input showing a number in
-    exponent form raises :class:`~sessionctl.records.InexactNumber`, so the
-    caller reads the line again exactly.
+    exponent form raises :class:`~sessionctl.core.records.InexactNumber`, so
+    the caller reads the line again exactly.
     """
-    if not isinstance(m, dict):
-        return None
-    role = m.get("role")
-    if not isinstance(role, str):
-        return None
-    mid = m.get("id")
-    if mid is not None and not isinstance(mid, str):
-        return None
-    content = m.get("content")
-    if content is None:
-        content = ()
-    elif not isinstance(content, list):
-        return None
+    role: str = m["role"]
     out = [_HEADINGS.get(role) or f"## {_one_line(role)}\n\n"]
-    if not _blocks(content, out, not exact):
-        return None
+    _blocks(m.get("content") or (), out, not exact)
     out.append("---\n\n")
     return "".join(out)
 

@@ -14,15 +14,9 @@ from collections.abc import Callable
 from dataclasses import replace
 from typing import IO, Any
 
-from ..core.models import (
-    Checkpoint,
-    Message,
-    _resume_point,
-    checkpoint_summaries_of,
-    is_message_object,
-)
+from ..core.models import Message
 from ..core.records import InexactNumber, json_bytes, message_json
-from ..core.scan import Scanned
+from ..core.session import Checkpoint, checkpoint_summaries_of, resume_point
 from .markdown import (
     CheckpointMark,
     ExportHeader,
@@ -31,6 +25,7 @@ from .markdown import (
     render_header,
     render_item,
 )
+from .spool import Scanned
 
 __all__ = ["json_section", "markdown_message", "text_writer", "write_json", "write_markdown"]
 
@@ -53,12 +48,11 @@ def _rendered(render: Callable[[Any, Callable[[str], object]], None], obj: Any) 
     return "".join(parts).encode("utf-8", "surrogatepass")
 
 
-def markdown_message(m: object, *, exact: bool = False) -> bytes | None:
-    """A message object's markdown section (scan's renderer); ``None`` when
-    ``m`` is not a message. See :func:`~sessionctl.markdown.message_section`
+def markdown_message(m: dict[str, JSON], *, exact: bool = False) -> bytes:
+    """A message object's markdown section (the spool's renderer for
+    ``export-md``). See :func:`~sessionctl.export.markdown.message_section`
     for ``exact``."""
-    section = message_section(m, exact=exact)
-    return None if section is None else section.encode("utf-8", "surrogatepass")
+    return message_section(m, exact=exact).encode("utf-8", "surrogatepass")
 
 
 # -- markdown ---------------------------------------------------------------------
@@ -69,7 +63,7 @@ def _context(sc: Scanned) -> tuple[Checkpoint | None, int, int | None]:
     (the checkpoint, the first later message, the summary message's index)."""
     if not sc.checkpoints:
         return None, 0, None
-    return _resume_point(sc.checkpoints, sc.ids, sc.count)
+    return resume_point(sc.checkpoints, sc.ids, sc.count)
 
 
 def _context_size(sc: Scanned) -> int:
@@ -179,18 +173,15 @@ class _ArrayWriter:
         self._empty = False
 
 
-def json_section(m: object, *, exact: bool = False) -> bytes | None:
-    """A message object's JSON with a leading comma (scan's renderer for
-    ``show --json``: joined spool ranges are then valid array bodies);
-    ``None`` when ``m`` is not a message.
+def json_section(m: dict[str, JSON], *, exact: bool = False) -> bytes:
+    """A message object's JSON with a leading comma (the spool's renderer
+    for ``show --json``: joined spool ranges are then valid array bodies).
 
     Unless ``m`` was read ``exact``, JSON showing a number in exponent form
-    raises :class:`~sessionctl.records.InexactNumber` (it may be an integer
-    beyond 64 bits that orjson read as a float): the line is read again.
+    raises :class:`~sessionctl.core.records.InexactNumber` (it may be an
+    integer beyond 64 bits that orjson read as a float): the line is read
+    again.
     """
-    if not is_message_object(m):
-        return None
-    assert isinstance(m, dict)
     data = message_json(Message._wrap_checked(m))
     if not exact and b"e+" in data:
         raise InexactNumber

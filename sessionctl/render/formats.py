@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..core.models import SessionInfo
+from ..core.session import SessionInfo
 from .tables import list_table
 from .text import clean_line
 

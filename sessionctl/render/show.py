@@ -7,7 +7,8 @@ from typing import TYPE_CHECKING
 
 import orjson
 
-from ..core.models import Message, Session
+from ..core.models import Message
+from ..core.session import Session
 from .text import clean_line, printable, relative_time, shorten_path
 
 if TYPE_CHECKING:

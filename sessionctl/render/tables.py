@@ -6,7 +6,7 @@ from __future__ import annotations
 import time
 from typing import TYPE_CHECKING
 
-from ..core.models import SessionInfo
+from ..core.session import SessionInfo
 from .text import clean_line, relative_time, short_id, shorten_path
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 from typing import Any
 
-from ..core.records import Summary
+from ..core.folds import Summary
 from . import fsio
 
 __all__ = ["summarize_many", "worth_parallel"]
@@ -35,7 +35,7 @@ def worth_parallel(count: int, total_bytes: int) -> int:
 
 def _read_chunk(directory: str, sids: list[str]) -> list[tuple[str, Any, str | None]]:
     """In a worker: (id, summary as JSON-able list or None, error or None)."""
-    from ..core.scan import summarize
+    from ..core.folds import summarize
 
     out: list[tuple[str, Any, str | None]] = []
     for sid in sids:

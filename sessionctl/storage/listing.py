@@ -15,20 +15,21 @@ import os
 import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import datetime
 from pathlib import Path
 from typing import IO, Any
 
+from ..core.folds import Summary
 from ..core.ids import session_ids_in
-from ..core.models import SessionInfo
-from ..core.records import Summary
-from ..core.times import format_ns
+from ..core.session import SessionInfo
+from ..core.times import format_ns, from_datetime
 from ..errors import CorruptStore, SessionError, SessionNotFound, StoreIOError
 from . import bulk, fsio
 from .index import make_entry, read_index
 from .layout import Layout
 from .summaries import FileKey, ListingSnapshot, Row, SummaryCache
 
-__all__ = ["Lister", "Listing", "open_session", "scan_dir"]
+__all__ = ["Lister", "Listing", "open_session", "scan_dir", "select"]
 
 JSON = Any
 _new_tuple = tuple.__new__
@@ -133,7 +134,7 @@ class Lister:
             return hit
         with open_session(self.layout, sid) as f:
             try:
-                from ..core.scan import summarize
+                from ..core.folds import summarize
 
                 summary = summarize(f)
             except OSError as err:
@@ -255,6 +256,27 @@ class Lister:
                 entries[sid] = entry_of(info_of(sid, key, s, old), old)
         cache.flush(self.real)
         return list(entries.values())
+
+
+def select(
+    listing: Listing, *, workspace: str | None = None, model: str | None = None,
+    vendor: str | None = None, since: datetime | None = None, until: datetime | None = None,
+    limit: int | None = None,
+) -> Listing:
+    """``listing`` filtered: ``workspace`` (a normalised path), ``model`` and
+    ``vendor`` match exactly; ``since`` (inclusive) and ``until``
+    (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
+    lo = None if since is None else from_datetime(since)
+    hi = None if until is None else from_datetime(until)
+    listing.sessions = [
+        i for i in listing.sessions
+        if (workspace is None or i.workspace == workspace)
+        and (model is None or i.model == model)
+        and (vendor is None or i.vendor == vendor)
+        and (lo is None or i.updated[0] >= lo)
+        and (hi is None or i.updated[0] < hi)
+    ][:limit]
+    return listing
 
 
 def info_of(sid: str, key: FileKey, s: Summary, entry: dict[str, JSON] | None) -> SessionInfo:

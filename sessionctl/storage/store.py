@@ -16,32 +16,30 @@ import os
 from collections.abc import Iterable, Iterator
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
+from ..core.folds import Fold, Reading, read_records, read_session
 from ..core.ids import new_id, resolve, validate_id
-from ..core.models import Checkpoint, Message, Session, SessionInfo, TunnelEvent
+from ..core.models import Message, TunnelEvent
 from ..core.paths import cache_dir, current_workspace_path
 from ..core.records import (
     checkpoint_record,
     dumps_line,
-    fold,
     message_record,
     meta_fields,
     meta_record,
     serialize,
     tunnel_record,
 )
+from ..core.session import Checkpoint, Session, SessionInfo
 from ..core.text import derive_title
-from ..core.times import format_ns, from_datetime, now_ns
+from ..core.times import format_ns, now_ns
 from ..errors import CorruptStore, SessionLocked, StoreIOError
 from . import fsio, locking
 from .layout import Layout
-from .listing import Lister, Listing, info_of, open_session, scan_dir, session_times
+from .listing import Lister, Listing, info_of, open_session, scan_dir, select, session_times
 from .removal import LOCK_TIMEOUT, CleanupReport, Remover
 from .summaries import FileKey
-
-if TYPE_CHECKING:  # scan is imported where a file is read: list seldom reads one
-    from ..core.scan import Render, Scanned
 
 __all__ = ["CleanupReport", "FileStore", "Listing", "new_session"]
 
@@ -117,21 +115,9 @@ class FileStore:
         model: str | None = None, vendor: str | None = None,
         since: datetime | None = None, until: datetime | None = None, limit: int | None = None,
     ) -> Listing:
-        """The listing, filtered: ``workspace`` (a normalised path), ``model``
-        and ``vendor`` match exactly; ``since`` (inclusive) and ``until``
-        (exclusive) compare ``updated_at``; at most ``limit`` sessions."""
-        listing = self.listing(include_hidden=include_hidden)
-        lo = None if since is None else from_datetime(since)
-        hi = None if until is None else from_datetime(until)
-        listing.sessions = [
-            i for i in listing.sessions
-            if (workspace is None or i.workspace == workspace)
-            and (model is None or i.model == model)
-            and (vendor is None or i.vendor == vendor)
-            and (lo is None or i.updated[0] >= lo)
-            and (hi is None or i.updated[0] < hi)
-        ][:limit]
-        return listing
+        """The listing, filtered (see :func:`~.listing.select`)."""
+        return select(self.listing(include_hidden=include_hidden), workspace=workspace,
+                      model=model, vendor=vendor, since=since, until=until, limit=limit)
 
     def list(self, *, include_hidden: bool = False) -> builtins.list[SessionInfo]:
         """Sessions newest first; hidden ones (no user text) only if asked."""
@@ -144,11 +130,12 @@ class FileStore:
         with open_session(self._layout, sid) as f:
             try:
                 st = os.fstat(f.fileno())
-                ses, mf = fold(sid, f)
+                ses, reading = read_session(sid, f)
             except OSError as err:
                 # A partly read session must never be returned: a save would
                 # drop the unread rest.
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
+        mf = reading.mf
         created, updated = mf.times()
         entry = self._lister.entry_if_needed(sid, mf.has_meta, created, updated)
         if not mf.has_meta and entry is not None:
@@ -162,25 +149,22 @@ class FileStore:
         ses._disk_meta_raw = mf.last_meta
         return ses
 
-    @contextlib.contextmanager
-    def scanned(
-        self, session_id: str, render: Render | None, *, events: bool = False
-    ) -> Iterator[tuple[Scanned, SessionInfo]]:
-        """The file read once, each message rendered by ``render`` (see
-        :mod:`sessionctl.core.scan`), and its metadata as ``list`` shows it."""
+    def read(
+        self, session_id: str, fold: Fold | None = None, *, exact_shown: bool = False
+    ) -> tuple[Reading, SessionInfo]:
+        """Read the session's file once through ``fold`` (see
+        :func:`~sessionctl.core.folds.read_records`): what the reading found,
+        and the session's metadata as ``list`` shows it."""
         sid = validate_id(session_id)
         with open_session(self._layout, sid) as f:
             try:
                 key = FileKey.of(os.fstat(f.fileno()))
-                from ..core.scan import scan_file
-
-                sc = scan_file(f, render, events=events)
+                reading = read_records(f, fold, exact_shown=exact_shown)
             except OSError as err:
                 raise CorruptStore(f"cannot read session {sid}: {err.strerror or err}") from err
-        with contextlib.closing(sc):
-            s = sc.summary()
-            entry = self._lister.entry_if_needed(sid, s.has_meta, s.created, s.updated)
-            yield sc, info_of(sid, key, s, entry)
+        s = reading.summary()
+        entry = self._lister.entry_if_needed(sid, s.has_meta, s.created, s.updated)
+        return reading, info_of(sid, key, s, entry)
 
     def in_use(self, session_id: str) -> int | None:
         """The PID holding ``<id>.lock`` (0 if it has not written one yet), or
@@ -278,8 +262,9 @@ class FileStore:
 
     def _disk_meta_of(self, sid: str) -> tuple[Any, dict[str, JSON] | None]:
         with open_session(self._layout, sid) as f:
-            _ses, mf = fold(sid, (ln for ln in f if b'"meta"' in ln))
-        return (meta_fields(_ses) if mf.has_meta else None), mf.last_meta
+            ses, reading = read_session(sid, (ln for ln in f if b'"meta"' in ln))
+        mf = reading.mf
+        return (meta_fields(ses) if mf.has_meta else None), mf.last_meta
 
     def append_message(self, session: Session, message: Message) -> None:
         """Append one message to disk and to ``session`` (title derived if empty)."""
@@ -304,7 +289,7 @@ class FileStore:
     ) -> None:
         """Record a compaction (legacy form) on disk and in ``session``."""
         now = now_ns()
-        cp = self._checkpoint(session, compacted, tokens, now)
+        cp = _compacted(session, compacted, tokens, now)
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
         session.checkpoints.append(cp)
         session._updated = (now, format_ns(now))
@@ -314,19 +299,8 @@ class FileStore:
     ) -> None:
         """Record a compaction on disk only."""
         now = now_ns()
-        cp = self._checkpoint(session, compacted, tokens, now)
+        cp = _compacted(session, compacted, tokens, now)
         self._append(session, [checkpoint_record(session.id, cp, format_ns(now))], now)
-
-    @staticmethod
-    def _checkpoint(
-        session: Session, compacted: builtins.list[Message], tokens: int, now: int
-    ) -> Checkpoint:
-        msgs = [Message.from_dict(m.to_dict()) for m in compacted]
-        for m in msgs:
-            if not m.id:
-                m.ensure_identity(now)
-            m.record_fields = {}
-        return Checkpoint(after_message=len(session.messages), tokens=tokens, messages=msgs)
 
     def append_tunnel_event_to_disk(self, session: Session, event: TunnelEvent) -> None:
         """Append one tunnel event to disk only."""
@@ -376,6 +350,19 @@ class FileStore:
     def cleanup_older_than(self, before: datetime) -> int:
         """The seed's cleanup: remove sessions updated before ``before``; the count."""
         return len(self.cleanup(before=before).removed)
+
+
+def _compacted(
+    session: Session, compacted: builtins.list[Message], tokens: int, now: int
+) -> Checkpoint:
+    """A legacy checkpoint after the session's messages, holding copies of
+    ``compacted`` (each with an id and a timestamp, no record fields)."""
+    msgs = [Message.from_dict(m.to_dict()) for m in compacted]
+    for m in msgs:
+        if not m.id:
+            m.ensure_identity(now)
+        m.record_fields = {}
+    return Checkpoint(after_message=len(session.messages), tokens=tokens, messages=msgs)
 
 
 def new_session(vendor: str = "", endpoint: str = "", model: str = "") -> Session:

@@ -17,8 +17,8 @@ from typing import Any, NamedTuple
 
 import orjson
 
-from ..core.models import SessionInfo
-from ..core.records import Summary
+from ..core.folds import Summary
+from ..core.session import SessionInfo
 from .fsio import atomic_write, ensure_dir
 
 __all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache"]
