@@ -20,9 +20,10 @@ import pytest
 from cli_helpers import invoke, run
 from conftest import V1333
 
-from sessionctl.core.prices import PriceTable, load_prices, parse_table, shipped_table
+from sessionctl.core.prices import PriceTable, parse_table
 from sessionctl.core.usage import FileUsage, billable_input, call_total, fold_usage
 from sessionctl.errors import UsageError
+from sessionctl.storage.prices import load_prices, shipped_table
 
 ZERO = "0001-01-01T00:00:00Z"
 ZU = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0}

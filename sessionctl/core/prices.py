@@ -3,7 +3,8 @@
 A table ships with the package (``sessionctl/data/prices.json``: every entry
 names its source and the date it was read). A user table, from
 ``prices.json`` in sessionctl's config directory or from ``--prices FILE``,
-is merged over it model by model. The format of both::
+is merged over it model by model (:mod:`sessionctl.storage.prices` reads
+the files; this module only parses). The format of both::
 
     {"models": {
         "claude-sonnet-4-5": {"input": 3, "output": 15, "cache_read": 0.3,
@@ -26,14 +27,12 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import re
 from dataclasses import dataclass
-from pathlib import Path
 
 from ..errors import UsageError
 
-__all__ = ["ModelPrice", "PriceTable", "config_dir", "load_prices", "user_prices_path"]
+__all__ = ["ModelPrice", "PriceTable", "parse_file", "parse_table", "quote"]
 
 _FIELDS = ("input", "output", "cache_read", "cache_write")
 _DATED = re.compile(r"(.+?)(?:-\d{8}|-\d{4}-\d{2}-\d{2}|@\d{8})")
@@ -88,13 +87,13 @@ def parse_table(data: object, origin: str) -> dict[str, ModelPrice | None]:
     """Entries of a price file's JSON; :class:`UsageError` naming ``origin``
     and the first problem when it is not of the documented shape."""
     def bad(why: str) -> UsageError:
-        return UsageError(f"malformed price file {_q(origin)}: {why}")
+        return UsageError(f"malformed price file {quote(origin)}: {why}")
 
     if not isinstance(data, dict) or not isinstance(data.get("models"), dict):
         raise bad('expected an object with a "models" object')
     out: dict[str, ModelPrice | None] = {}
     for name, entry in data["models"].items():
-        label = _q(name)
+        label = quote(name)
         if not name:
             raise bad("an empty model name")
         if entry is None:
@@ -122,61 +121,18 @@ def parse_table(data: object, origin: str) -> dict[str, ModelPrice | None]:
     return out
 
 
-def _q(text: str) -> str:
+def quote(text: str) -> str:
     """``text`` on one line: control characters escaped as in JSON."""
     if text.isprintable():
         return text
     return json.dumps(text, ensure_ascii=False)[1:-1]
 
 
-def _read_table(path: Path, origin: str) -> dict[str, ModelPrice | None]:
-    try:
-        raw = path.read_bytes()
-    except OSError as err:
-        raise UsageError(f"cannot read price file {_q(origin)}: {err.strerror or err}") from None
+def parse_file(raw: bytes, origin: str) -> dict[str, ModelPrice | None]:
+    """The entries of a price file's bytes (``origin`` names it in errors)."""
     try:
         data = json.loads(raw)
     except (ValueError, UnicodeDecodeError) as err:
         msg = str(err).splitlines()[0] if str(err) else "not JSON"
-        raise UsageError(f"malformed price file {_q(origin)}: {msg}") from None
+        raise UsageError(f"malformed price file {quote(origin)}: {msg}") from None
     return parse_table(data, origin)
-
-
-def shipped_table() -> dict[str, ModelPrice | None]:
-    """The table that ships with the package."""
-    from importlib.resources import files
-
-    data = json.loads(files("sessionctl").joinpath("data/prices.json").read_bytes())
-    return parse_table(data, "(shipped)")
-
-
-def config_dir() -> Path:
-    """sessionctl's config directory (``$SESSIONCTL_CONFIG_DIR`` overrides)."""
-    override = os.environ.get("SESSIONCTL_CONFIG_DIR")
-    if override:
-        return Path(override)
-    import platformdirs
-
-    return Path(platformdirs.user_config_dir("sessionctl", appauthor=False))
-
-
-def user_prices_path() -> Path:
-    return config_dir() / "prices.json"
-
-
-def load_prices(prices_file: str | os.PathLike[str] | None = None) -> PriceTable:
-    """The shipped table, with the user's config file and then ``prices_file``
-    merged over it model by model."""
-    table = PriceTable({}).merged(shipped_table())
-    user = user_prices_path()
-    if user.is_file():
-        table = table.merged(_read_table(user, str(user)))
-    if prices_file is not None:
-        table = table.merged(_read_table(Path(prices_file), os.fspath(prices_file)))
-    return table
-
-
-def shipped_sources() -> list[tuple[str, str, str]]:
-    """(model, source, date) of every shipped entry (for tests and docs)."""
-    return [(k, v.source, v.date) for k, v in shipped_table().items() if v is not None]
-

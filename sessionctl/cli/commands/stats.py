@@ -58,9 +58,9 @@ def stats(
     if as_json and as_csv:
         raise UsageError("choose one of --json, --csv")
     from ...cache.usage import usage_report
-    from ...core.prices import load_prices
     from ...core.times import from_datetime
     from ...core.timespec import parse_date
+    from ...storage.prices import load_prices
 
     table = load_prices(prices)
     ws = common.workspace_filter(workspace, here)
