@@ -26,6 +26,13 @@ from sessionctl.errors import UsageError
 from sessionctl.storage.prices import load_prices, shipped_table
 
 ZERO = "0001-01-01T00:00:00Z"
+
+
+@pytest.fixture(autouse=True)
+def _no_user_prices(tmp_path_factory: pytest.TempPathFactory,
+                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """Never the developer's own price file (XDG_CONFIG_HOME may be set)."""
+    monkeypatch.setenv("SESSIONCTL_CONFIG_DIR", str(tmp_path_factory.mktemp("config")))
 ZU = {"input_tokens": 0, "output_tokens": 0, "cache_read_tokens": 0, "cache_write_tokens": 0}
 WS_A, WS_B, WS_C = "/home/dev/a", "/home/dev/b", "/home/dev/c"
 
