@@ -531,6 +531,20 @@ def test_after_an_append_only_that_file_is_read(
     assert before["totals"]["total_tokens"] != after["totals"]["total_tokens"]
 
 
+def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:
+    lines = [json.dumps(r).encode() for r in (
+        meta("x", WS_A, "v", "m", "2026-01-01T00:00:00Z", {"input_tokens": 9}),
+        usage("x", "2026-01-01T00:00:00Z", "m", "v", 0, 0, 0, 0, 0),
+        metric_llm("x", "2026-01-01T00:00:00Z", "m", "v", 5, 5, 0, 0),
+    )]
+    u = fold_usage(lines)
+    assert u.source == "usage" and sum(c[4] for c in u.tokens.values()) == 0
+    u = fold_usage(lines[:1] + lines[2:])
+    assert u.source == "metric" and sum(c[4] for c in u.tokens.values()) == 10
+    u = fold_usage(lines[:1])
+    assert u.source == "meta" and sum(c[4] for c in u.tokens.values()) == 9
+
+
 def test_fold_roundtrip_and_rules() -> None:
     assert call_total(10, 5, 3, 2, 0) == 20
     assert call_total(10, 5, 3, 2, 100) == 105

@@ -273,9 +273,11 @@ class UsageFold(Fold):
         if not isinstance(e, dict):
             return
         u = e.get("usage")
-        counts = _counts(u) if isinstance(u, dict) else None
-        if counts is None:
+        if not isinstance(u, dict):
             return
+        # A call that used no tokens is still a usage record: the session
+        # has per-call records, so its metrics and meta total do not count.
+        counts = _counts(u) or [0] * N_TOKENS
         minute = _minute(e.get("timestamp"))
         if minute is None:
             minute = _minute(rec.get("timestamp"))
@@ -291,9 +293,8 @@ class UsageFold(Fold):
             minute = _minute(rec.get("timestamp"))
         kind = ev.get("type")
         if kind == "llm":
-            counts = _counts(ev)
-            if counts is not None:
-                _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
+            counts = _counts(ev) or [0] * N_TOKENS  # still an LLM call (see usage)
+            _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
         elif kind == "tool":
             name = _str(ev.get("tool_name")) or "(unnamed)"
             # Go writes tool_success only when true (omitempty).
