@@ -2,8 +2,10 @@
 
 The aggregates (:class:`~sessionctl.core.usage.FileUsage`) live in
 sessionctl's cache directory, beside the listing's summary cache and keyed
-the same way: a file's (size, mtime_ns, inode). They are a sibling file
-(``usage-<store tag>.json``) rather than a column of the summaries file, so
+the same way: a file's (size, mtime_ns, inode). They are sibling files
+(``usage-day-<store tag>.json``: per UTC day; ``usage-1m-<store tag>.json``:
+per minute, built only for bounds off midnight) rather than a column of
+the summaries file, so
 ``list`` never loads or rewrites them and ``stats`` never loads the
 summaries when the listing snapshot is current. So a warm ``stats`` opens
 no session file (the listing snapshot and this cache answer everything),
