@@ -130,7 +130,8 @@ def stats_table(
         else:
             table.add_column(_HEAD[c], justify="right", no_wrap=True)
     if bar_w >= 4:
-        table.add_column(m, no_wrap=True, style="cyan")
+        shown = {"tokens": "total_tokens", "cost": "cost_usd"}.get(m, m) in cols
+        table.add_column("" if shown else m, no_wrap=True, style="cyan")
     top = max([metric_of(r, m) for r in rows] + [0.0])
     for r in rows:
         cells = [_key_cell(by, r.get("key"), key_w) if c == "key" else _cell(c, r.get(c))
