@@ -546,6 +546,11 @@ def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:
 
 
 def test_fold_roundtrip_and_rules() -> None:
+    from sessionctl.cache import usage as cache_usage
+    from sessionctl.core import usage as core_usage
+
+    assert (cache_usage.MINUTE_NS, cache_usage.DAY_MINUTES) == (
+        core_usage.MINUTE_NS, core_usage.DAY_MINUTES)
     assert call_total(10, 5, 3, 2, 0) == 20
     assert call_total(10, 5, 3, 2, 100) == 105
     assert billable_input(1000, 400, 1000) == 600  # OpenAI: cached inside input

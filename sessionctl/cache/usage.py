@@ -24,21 +24,27 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import orjson
 
-from ..core.folds import Summary, read_records
 from ..core.prices import PriceTable
 from ..core.session import SessionInfo
-from ..core.usage import DAY_MINUTES, MINUTE_NS, UsageFold
 from ..storage import bulk, fsio
 from ..storage.fsio import atomic_write, ensure_dir
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
 from ..storage.summaries import FileKey, _tag
 
+if TYPE_CHECKING:
+    from ..core.folds import Summary
+
 __all__ = ["BYS", "METRICS", "UsageCache", "UsageReport", "file_usages", "usage_report"]
+
+# As in core.usage, which (with the record reader) is imported only when a
+# file must be read: a warm report needs neither.
+MINUTE_NS = 60 * 10**9
+DAY_MINUTES = 1440
 
 JSON = Any
 _RACY_NS = 3 * 10**9
@@ -123,6 +129,9 @@ class UsageCache:
 def _fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
     """A file's usage JSON (times in ``unit`` minutes) and, if asked, its
     listing summary: one pass of the one record reader."""
+    from ..core.folds import read_records
+    from ..core.usage import UsageFold
+
     fold = UsageFold(unit)
     with fsio.open_regular(path) as f:
         reading = read_records(f, fold)
@@ -162,6 +171,8 @@ def _read_many(
         i = loads.index(min(loads))
         chunks[i].append(sid)
         loads[i] += key.size + 4096
+    from ..core.folds import Summary
+
     results: dict[str, tuple[JSON, Summary] | str | None] = {}
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
