@@ -29,8 +29,10 @@ aggregate small while any whole-minute ``--since``/``--until`` (dates,
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from operator import itemgetter
 from typing import Any
 
 from .folds import Fold, read_records
@@ -104,6 +106,33 @@ def _minute(value: object) -> int | None:
         if len(_HOURS) < 100_000:
             _HOURS[key] = base
     return None if base is None else base + minute
+
+
+def _prefix(ts: object, plen: int) -> str | None:
+    """The part of a UTC time (``...Z``) that names its unit, else ``None``."""
+    if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z":
+        return ts[:plen]
+    return None
+
+
+def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
+    """How many of ``times`` fall in each minute (``None``: no valid time).
+    UTC times (``...Z``) are grouped by the prefix that names their unit
+    (``plen`` characters: the date, or the date and minute) and one of each
+    group is converted; any other is converted on its own."""
+    out: dict[int | None, int] = {}
+    utc = [t for t in times if type(t) is str and len(t) >= 20 and t[-1] == "Z"]
+    if len(utc) < len(times):
+        for t in times:
+            if _prefix(t, plen) is None:
+                minute = _minute(t)
+                out[minute] = out.get(minute, 0) + 1
+    cut = itemgetter(slice(0, plen))
+    one_of = dict(zip(map(cut, utc), utc, strict=True))
+    for prefix, n in Counter(map(cut, utc)).items():
+        minute = _minute(one_of[prefix])  # the same for all with this prefix
+        out[minute] = out.get(minute, 0) + n
+    return out
 
 
 def _str(v: object) -> str | None:
@@ -184,8 +213,17 @@ class UsageFold(Fold):
     de-duplication, :meth:`other` for the ``usage`` and ``metric`` records).
     """
 
-    __slots__ = ("_block_prefix", "_blocks", "_by_prefix", "_llm", "_meta_total", "_msgs",
-                 "_plen", "_tool_ids", "_tool_metrics", "_usage")
+    __slots__ = (
+        "_block_prefix",
+        "_blocks",
+        "_llm",
+        "_meta_total",
+        "_plen",
+        "_tool_ids",
+        "_tool_metrics",
+        "_ts",
+        "_usage",
+    )
 
     def __init__(self, unit: int = 1) -> None:
         """``unit``: the minutes the caller will round times to (1440 for UTC
@@ -195,12 +233,11 @@ class UsageFold(Fold):
         self._usage: T = {}
         self._llm: T = {}
         self._meta_total: dict[str, JSON] | None = None
-        self._msgs: dict[int | None, int] = {}
         # Messages (and tool blocks) by the prefix of their UTC time that
         # names their unit ("2026-11-30" for days, "2026-11-30T23:50" for
         # minutes): [one of their times, count...], converted in result().
         self._plen = 10 if unit == DAY_MINUTES else 16
-        self._by_prefix: dict[str, list[Any]] = {}
+        self._ts: list[object] = []  # the kept messages' timestamps
         self._block_prefix: dict[tuple[str, str], list[Any]] = {}
         self._tool_metrics: X = {}
         self._blocks: X = {}
@@ -216,16 +253,7 @@ class UsageFold(Fold):
         blocks are walked for tool calls: that costs less than searching the
         line for them."""
         ts = rec.get("timestamp")
-        prefix = ts[:self._plen] if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z" else None
-        if prefix is not None:
-            seen = self._by_prefix.get(prefix)
-            if seen is None:
-                self._by_prefix[prefix] = [ts, 1]
-            else:
-                seen[1] += 1
-        else:
-            minute = _minute(ts)
-            self._msgs[minute] = self._msgs.get(minute, 0) + 1
+        self._ts.append(ts)  # counted per unit in result(), mostly at C speed
         content = m.get("content")
         if type(content) is not list:
             return
@@ -240,14 +268,15 @@ class UsageFold(Fold):
                 tid = b.get("tool_id")
                 if type(tid) is str and tid:
                     self._tool_ids[tid] = name
-                self._block(ts, prefix, name, 1, 0)
+                self._block(ts, name, 1, 0)
             elif kind == "tool_result" and b.get("is_error") is True:
                 tid = b.get("tool_id")
                 name = (self._tool_ids.get(tid) if type(tid) is str else None) or _str(
                     b.get("tool_name")) or "(unnamed)"
-                self._block(ts, prefix, name, 0, 1)
+                self._block(ts, name, 0, 1)
 
-    def _block(self, ts: object, prefix: str | None, name: str, calls: int, fails: int) -> None:
+    def _block(self, ts: object, name: str, calls: int, fails: int) -> None:
+        prefix = _prefix(ts, self._plen)
         if prefix is None:
             _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
             return
@@ -305,10 +334,7 @@ class UsageFold(Fold):
 
     # -- result --------------------------------------------------------------
     def result(self) -> FileUsage:
-        out = FileUsage(messages=dict(self._msgs))
-        for ts, n in self._by_prefix.values():
-            minute = _minute(ts)  # one time stands for all with its prefix
-            out.messages[minute] = out.messages.get(minute, 0) + n
+        out = FileUsage(messages=_count_times(self._ts, self._plen))
         for (_prefix, name), (ts, calls, fails) in self._block_prefix.items():
             _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
         if self._usage:
