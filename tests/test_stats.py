@@ -545,6 +545,26 @@ def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:
     assert u.source == "meta" and sum(c[4] for c in u.tokens.values()) == 9
 
 
+def test_message_times_are_counted_per_unit_exactly() -> None:
+    from sessionctl.core.usage import _count_times, _minute
+
+    times: list[object] = [
+        "2026-11-30T23:50:10Z", "2026-11-30T23:50:59.5Z", "2026-11-30T23:51:00Z",
+        "2026-11-30T23:50:xxZ", None, ZERO, "2026-12-01T00:10:00+05:30", "bad",
+        "2026-11-30T23:50:10Z\n2026-11-30T23:50:10Z", "2026-02-30T00:00:00Z",
+    ]
+    want: dict[int | None, int] = {}
+    for t in times:
+        m = _minute(t)
+        want[m] = want.get(m, 0) + 1
+    assert _count_times(times, 16) == want
+    assert _count_times(list(reversed(times)), 16) == want
+    day = _count_times(times, 10)
+    assert sum(day.values()) == len(times)
+    assert {None if k is None else k // 1440 for k in day} == {
+        None if k is None else k // 1440 for k in want}
+
+
 def test_fold_roundtrip_and_rules() -> None:
     from sessionctl.cache import usage as cache_usage
     from sessionctl.core import usage as core_usage

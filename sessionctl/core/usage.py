@@ -29,6 +29,7 @@ aggregate small while any whole-minute ``--since``/``--until`` (dates,
 
 from __future__ import annotations
 
+import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
@@ -115,22 +116,36 @@ def _prefix(ts: object, plen: int) -> str | None:
     return None
 
 
+#: A well-formed UTC time: one check of all of a file's message times at once.
+_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$", re.M)
+
+
 def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
     """How many of ``times`` fall in each minute (``None``: no valid time).
-    UTC times (``...Z``) are grouped by the prefix that names their unit
-    (``plen`` characters: the date, or the date and minute) and one of each
-    group is converted; any other is converted on its own."""
+    Well-formed UTC times (``...Z``, all checked by one regex search) are
+    grouped by the prefix that names their unit (``plen`` characters: the
+    date, or the date and minute) and one of each group is converted; any
+    other time is converted on its own."""
     out: dict[int | None, int] = {}
-    utc = [t for t in times if type(t) is str and len(t) >= 20 and t[-1] == "Z"]
+    utc = [t for t in times
+           if type(t) is str and len(t) >= 20 and t[-1] == "Z" and "\n" not in t]
+    if utc and len(_UTC_TIME.findall("\n".join(utc))) != len(utc):
+        utc = [t for t in utc if _UTC_TIME.fullmatch(t)]  # drop the odd bad one
     if len(utc) < len(times):
         for t in times:
-            if _prefix(t, plen) is None:
+            if type(t) is not str or _prefix(t, plen) is None or not _UTC_TIME.fullmatch(t):
                 minute = _minute(t)
                 out[minute] = out.get(minute, 0) + 1
     cut = itemgetter(slice(0, plen))
     one_of = dict(zip(map(cut, utc), utc, strict=True))
     for prefix, n in Counter(map(cut, utc)).items():
-        minute = _minute(one_of[prefix])  # the same for all with this prefix
+        minute = _minute(one_of[prefix])  # the same for all valid ones with this prefix
+        if minute is None:  # a bad one stood for them (or all are bad): one by one
+            for t in utc:
+                if t[:plen] == prefix:
+                    m = _minute(t)
+                    out[m] = out.get(m, 0) + 1
+            continue
         out[minute] = out.get(minute, 0) + n
     return out
 
