@@ -754,3 +754,22 @@ def test_fold_never_fails_and_coarsening_keeps_the_sums(
     for i in range(6):
         assert sum(c[i] for c in day.tokens.values()) == sum(c[i] for c in u.tokens.values())
     assert FileUsage.from_json(json.loads(json.dumps(day.to_json()))) == day
+
+
+def test_du_on_a_terminal_shows_human_sizes(gen_store: Path) -> None:
+    from rich.console import Console
+
+    from sessionctl.render.stats import human_bytes, print_du
+
+    assert human_bytes(0) == "0 B" and human_bytes(1536) == "1.5 KiB"
+    assert human_bytes(5 * 1024**3) == "5.0 GiB"
+    data = json.loads(invoke("--dir", gen_store, "du", "--by", "session", "--json").stdout)
+    for width in (80, 40):
+        buf = io.StringIO()
+        print_du(data, Console(file=buf, width=width, color_system=None))
+        out = buf.getvalue()
+        assert all(len(ln) <= width for ln in out.splitlines()), width
+        assert "MiB" in out and "KiB" in out
+    piped = run("--dir", gen_store, "du", "--by", "session", "-n", "2").stdout.splitlines()
+    assert piped[3].startswith(f"session:{S_BIG}\t")
+    assert len(piped) == 5
