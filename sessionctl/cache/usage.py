@@ -30,7 +30,7 @@ import orjson
 
 from ..core.prices import PriceTable
 from ..core.session import SessionInfo
-from ..storage import bulk, fsio
+from ..storage import bulk
 from ..storage.fsio import atomic_write, ensure_dir
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
@@ -126,38 +126,6 @@ class UsageCache:
 
 # -- reading files ---------------------------------------------------------------
 
-def _fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
-    """A file's usage JSON (times in ``unit`` minutes) and, if asked, its
-    listing summary: one pass of the one record reader."""
-    from ..core.folds import read_records
-    from ..core.usage import UsageFold
-
-    fold = UsageFold(unit)
-    with fsio.open_regular(path) as f:
-        reading = read_records(f, fold)
-    usage = fold.result()
-    if unit != 1:
-        usage = usage.coarsen(unit)
-    return usage.to_json(), (reading.summary() if with_summary else None)
-
-
-def _read_chunk(
-    directory: str, sids: list[str], unit: int,
-) -> list[tuple[str, Any, Any, str | None]]:
-    """In a worker: (id, usage JSON, summary JSON, error) per file."""
-    out: list[tuple[str, Any, Any, str | None]] = []
-    for sid in sids:
-        try:
-            usage, summary = _fold_file(Path(directory) / f"{sid}.jsonl", unit, True)
-            assert summary is not None
-            out.append((sid, usage, summary.to_json(), None))
-        except FileNotFoundError:
-            out.append((sid, None, None, None))
-        except OSError as err:
-            out.append((sid, None, None, f"cannot read session {sid}: {err.strerror or err}"))
-    return out
-
-
 def _read_many(
     directory: Path, files: dict[str, FileKey], workers: int, unit: int,
 ) -> dict[str, tuple[JSON, Summary] | str | None]:
@@ -172,11 +140,12 @@ def _read_many(
         chunks[i].append(sid)
         loads[i] += key.size + 4096
     from ..core.folds import Summary
+    from .usage_read import read_chunk
 
     results: dict[str, tuple[JSON, Summary] | str | None] = {}
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        jobs = [pool.submit(_read_chunk, str(directory), c, unit) for c in chunks if c]
+        jobs = [pool.submit(read_chunk, str(directory), c, unit) for c in chunks if c]
         for job in jobs:
             for sid, usage, summary, error in job.result():
                 results[sid] = ((usage, Summary.from_json(summary))
@@ -188,6 +157,8 @@ def _cold_fill(store: FileStore, cache: UsageCache) -> None:
     """No usage cache yet for this store: read every file once for both the
     listing's summary and the usage (on every core for a big store), so the
     listing that follows reads nothing."""
+    from .usage_read import fold_file
+
     files, _odd = scan_dir(store.dir)
     summaries = store.lister.summary_cache()
     todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
@@ -205,7 +176,7 @@ def _cold_fill(store: FileStore, cache: UsageCache) -> None:
         if cache.get(sid, key) is not None:
             continue
         try:
-            usage, summary = _fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
+            usage, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
         except OSError:
             continue  # the listing reports it
         assert summary is not None
@@ -220,6 +191,8 @@ def file_usages(
 ) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
     """The usage JSON of each of ``files``: from ``cache`` when current, else
     read (and cached). Unreadable files come back as (id, reason)."""
+    from .usage_read import fold_file
+
     out: dict[str, JSON] = {}
     skipped: list[tuple[str, str]] = []
     get = cache.get
@@ -227,7 +200,7 @@ def file_usages(
         hit = get(sid, key)
         if hit is None:
             try:
-                hit, _ = _fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
+                hit, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
             except FileNotFoundError:
                 continue
             except OSError as err:
