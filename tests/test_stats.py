@@ -773,3 +773,23 @@ def test_du_on_a_terminal_shows_human_sizes(gen_store: Path) -> None:
     piped = run("--dir", gen_store, "du", "--by", "session", "-n", "2").stdout.splitlines()
     assert piped[3].startswith(f"session:{S_BIG}\t")
     assert len(piped) == 5
+
+
+def test_a_first_report_read_by_worker_processes_equals_one_read_here(
+    gen_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from sessionctl.api import JSONLStore
+    from sessionctl.cache.usage import usage_report
+    from sessionctl.storage import bulk
+
+    monkeypatch.setattr(bulk, "_MIN_FILES", 1)
+    monkeypatch.setattr(bulk, "_MIN_BYTES", 1)
+    reports = []
+    for n, parallel in enumerate((True, False)):
+        store = JSONLStore(gen_store, create=False, cache=tmp_path / f"cache{n}",
+                           parallel=parallel)
+        reports.append(usage_report(store, load_prices(), by="session",
+                                    include_hidden=True).to_dict())
+        assert (tmp_path / f"cache{n}").is_dir()
+    assert reports[0] == reports[1]
+    assert bulk.worth_parallel(10, 10) >= 2 or (os.cpu_count() or 1) < 2
