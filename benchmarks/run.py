@@ -405,6 +405,9 @@ TARGETS = (
     Target("list_warm", "base_index", 2.0),
     Target("list_cold", None, 5.0),
     Target("list_rewarm", "base_index", 2.0),
+    Target("stats_warm", "list_warm", 1.5),
+    Target("stats_append", "list_warm", 1.5),
+    Target("stats_cold", "list_cold", 1.2),
     Target("show_json", "base_parse", 3.0),
     Target("export_md", "base_parse", 2.0, rss_limit_mb=100.0),
     Target("cleanup", "list_warm", 10.0),
@@ -588,6 +591,7 @@ SHORT = {
     "base_index": "(a)",
     "base_parse": "(b)",
     "list_warm": "list warm",
+    "list_cold": "list cold",
     "append_empty": "empty store",
 }
 
@@ -705,6 +709,9 @@ BENCH_KEYS = (
     "list_warm",
     "list_cold",
     "list_rewarm",
+    "stats_warm",
+    "stats_append",
+    "stats_cold",
     "show_json",
     "export_md",
     "show_tty_first",
@@ -912,6 +919,54 @@ def run_all(
     def prep_list_rewarm() -> Invocation:
         cache = cold_state.get("cache", caches / "rewarm")
         return Invocation([*sc, "--dir", str(work), "list", "--json"], env_with(cache), True)
+
+    def stats_report(s: Sample) -> tuple[float, str | None]:
+        try:
+            report = json.loads(s.stdout)
+            total = report["totals"]["total_tokens"]
+        except (ValueError, KeyError, TypeError) as exc:
+            raise BenchError(f"stats --json printed no usable report: {exc!r}") from None
+        return s.wall_s, f"{total:,} tokens"
+
+    stats_cold_runs = [0]
+
+    def prep_stats_cold() -> Invocation:
+        (work / "index.json").unlink(missing_ok=True)
+        stats_cold_runs[0] += 1
+        cache = caches / f"stats-cold-{stats_cold_runs[0]}"
+        return Invocation([*sc, "--dir", str(work), "stats", "--json"], env_with(cache), True)
+
+    append_state: dict[str, Any] = {}
+
+    def prep_stats_append() -> Invocation:
+        """One session file (a real copy, never the shared hard link) gets
+        one more usage record; the cache was warmed on this store before."""
+        target = workdir / "stats-append-store"
+        cache = caches / "stats-append"
+        inv = Invocation([*sc, "--dir", str(target), "stats", "--json"], env_with(cache), True)
+        if not append_state:
+            transient.append(target)
+            clone_store(base, target, link=True)
+            victim = sorted(p for p in target.glob("*.jsonl") if p.stat().st_size < 1 << 20)[0]
+            data = victim.read_bytes()
+            victim.unlink()
+            victim.write_bytes(data)  # its own inode now
+            append_state["victim"] = victim
+            for _ in range(2):  # the listing snapshot and the usage cache
+                s = spawner.run(inv, workdir)
+                if s.returncode != 0:
+                    raise BenchError(describe_failure(inv, s))
+        victim = append_state["victim"]
+        sid = victim.name[: -len(".jsonl")]
+        line = json.dumps({
+            "type": "usage", "session_id": sid, "timestamp": "0001-01-01T00:00:00Z",
+            "usage_entry": {"timestamp": datetime.now(timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ"), "turn_index": 1, "model": "bench-model",
+                "usage": {"input_tokens": 10, "output_tokens": 1, "cache_read_tokens": 0,
+                          "cache_write_tokens": 0}}})
+        with open(victim, "a", encoding="utf-8") as f:
+            f.write(line + "\n")
+        return inv
 
     cleanup_runs = [0]
 
@@ -1163,6 +1218,17 @@ def run_all(
         ),
         Bench("list_cold", "list --json (cold: no index/cache)", prep_list_cold, value=list_rows),
         Bench("list_rewarm", "list --json (warm after rebuild)", prep_list_rewarm, value=list_rows),
+        Bench(
+            "stats_warm",
+            "stats --json (warm)",
+            fixed(Invocation([*sc, "--dir", str(work), "stats", "--json"], env_with(warm_cache),
+                             True)),
+            value=stats_report,
+        ),
+        Bench("stats_append", "stats --json (after one append)", prep_stats_append,
+              value=stats_report),
+        Bench("stats_cold", "stats --json (cold: no index/cache)", prep_stats_cold,
+              value=stats_report),
         Bench(
             "show_json",
             "show --json BIG",

@@ -9,7 +9,7 @@
 # The command and option lists below are static; tests/test_completions.py
 # fails when they drift from sessionctl/cli.py. Installation: see README.md.
 
-_sessionctl_commands='list show export-md delete cleanup resume trash restore log rename tag untag pin unpin search'
+_sessionctl_commands='list show export-md delete cleanup resume trash restore log rename tag untag pin unpin search stats du'
 _sessionctl_global_opts='--dir --version -h --help'
 
 # _sessionctl_opts CMD -> every option of CMD
@@ -25,6 +25,8 @@ _sessionctl_opts() {
         log) echo '--since --action --id -n --limit --json --jsonl -h --help' ;;
         restore | rename | tag | untag | pin | unpin) echo '-v --verbose -h --help' ;;
         search) echo '--workspace --here --model --vendor --since --until --tag --pinned -a --all --role --trash -n --limit --json --jsonl --reindex -v --verbose -h --help' ;;
+        stats) echo '--by --metric --workspace --here --model --vendor --since --until -a --all --json --csv --prices -v --verbose -h --help' ;;
+        du) echo '--by -n --limit --json -h --help' ;;
     esac
 }
 
@@ -40,6 +42,8 @@ _sessionctl_value_opts() {
         resume) echo '--command' ;;
         log) echo '--since --action --id -n --limit' ;;
         search) echo '--workspace --model --vendor --since --until --tag --role -n --limit' ;;
+        stats) echo '--by --metric --workspace --model --vendor --since --until --prices' ;;
+        du) echo '--by -n --limit' ;;
     esac
 }
 
@@ -169,7 +173,7 @@ _sessionctl() {
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -d -- "$cur"))
                 ;;
-            -o | --output)
+            -o | --output | --prices)
                 compopt -o filenames 2>/dev/null
                 COMPREPLY=($(compgen -f -- "$cur"))
                 ;;
@@ -177,6 +181,16 @@ _sessionctl() {
             --action) _sessionctl_words 'trash purge restore rename tag untag pin unpin' "$cur" ;;
             --role)
                 COMPREPLY=($(compgen -W 'user assistant tool system' -- "$cur"))
+                ;;
+            --by)
+                if [[ $cmd == du ]]; then
+                    _sessionctl_words 'workspace session' "$cur"
+                else
+                    _sessionctl_words 'day week month model vendor workspace session tool' "$cur"
+                fi
+                ;;
+            --metric)
+                _sessionctl_words 'tokens cost sessions messages' "$cur"
                 ;;
         esac
         return 0

@@ -26,6 +26,10 @@ function __sessionctl_value_opts
             echo --from
         case search
             echo --workspace --model --vendor --since --until --tag --role -n --limit
+        case stats
+            echo --by --metric --workspace --model --vendor --since --until --prices
+        case du
+            echo --by -n --limit
     end
 end
 
@@ -170,6 +174,8 @@ complete -c sessionctl -n __sessionctl_needs_command -a untag -d 'Remove tags fr
 complete -c sessionctl -n __sessionctl_needs_command -a pin -d 'Pin sessions: cleanup skips them'
 complete -c sessionctl -n __sessionctl_needs_command -a unpin -d 'Unpin sessions'
 complete -c sessionctl -n __sessionctl_needs_command -a search -d "Search every session's text"
+complete -c sessionctl -n __sessionctl_needs_command -a stats -d 'Token usage and cost'
+complete -c sessionctl -n __sessionctl_needs_command -a du -d 'Disk use of sessions, trash and cache'
 
 # session ids, trashed ids, tags
 complete -c sessionctl -n __sessionctl_wants_id -a '(__sessionctl_ids)'
@@ -253,4 +259,24 @@ complete -c sessionctl -n '__sessionctl_using search' -l jsonl -d 'One JSON obje
 complete -c sessionctl -n '__sessionctl_using search' -l reindex -d 'Rebuild the search index first'
 
 # --verbose, on the commands that have it
-complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup restore rename tag untag pin unpin search' -s v -l verbose -d 'Say more on stderr'
+complete -c sessionctl -n '__sessionctl_using list export-md delete cleanup restore rename tag untag pin unpin search stats' -s v -l verbose -d 'Say more on stderr'
+
+# stats
+complete -c sessionctl -n '__sessionctl_using stats' -l by -x -a 'day week month model vendor workspace session tool' -d 'Rows by time, model, vendor, workspace, session or tool'
+complete -c sessionctl -n '__sessionctl_using stats' -l metric -x -a 'tokens cost sessions messages' -d 'What the bar column shows'
+complete -c sessionctl -n '__sessionctl_using stats' -l workspace -x -a '(__fish_complete_directories)' -d 'Only sessions of this workspace'
+complete -c sessionctl -n '__sessionctl_using stats' -l here -d 'Only sessions of the current directory'
+complete -c sessionctl -n '__sessionctl_using stats' -l model -x -d 'Only usage of this model (exact)'
+complete -c sessionctl -n '__sessionctl_using stats' -l vendor -x -d 'Only usage of this vendor (exact)'
+complete -c sessionctl -n '__sessionctl_using stats' -l since -x -d 'Usage at or after DATE'
+complete -c sessionctl -n '__sessionctl_using stats' -l until -x -d 'Usage before DATE'
+complete -c sessionctl -n '__sessionctl_using stats' -s a -l all -d 'Include sessions without user text'
+complete -c sessionctl -n '__sessionctl_using stats' -l json -d 'One JSON object'
+complete -c sessionctl -n '__sessionctl_using stats' -l csv -d 'The rows as CSV'
+complete -c sessionctl -n '__sessionctl_using stats' -l prices -r -F -d 'A price table merged over the shipped one'
+
+# du
+complete -c sessionctl -n '__sessionctl_using du' -l by -x -a 'workspace session' -d 'Rows by workspace or by session'
+complete -c sessionctl -n '__sessionctl_using du' -s n -l limit -x -d 'At most N rows'
+complete -c sessionctl -n '__sessionctl_using du' -l json -d 'One JSON object'
+

@@ -12,7 +12,7 @@ from cli_helpers import ANSI, invoke, run
 from sessionctl import __version__
 
 COMMANDS = ["list", "show", "export-md", "delete", "cleanup", "resume", "trash", "restore",
-            "log", "rename", "tag", "untag", "pin", "unpin", "search"]
+            "log", "rename", "tag", "untag", "pin", "unpin", "search", "stats", "du"]
 
 #: Every option SPEC §3/§5/§7 names, per command.
 OPTIONS = {
@@ -35,6 +35,9 @@ OPTIONS = {
     "search": ["--workspace", "--here", "--model", "--vendor", "--since", "--until", "--tag",
                "--pinned", "--all", "--role", "--trash", "--limit", "-n", "--json", "--jsonl",
                "--reindex"],
+    "stats": ["--by", "--metric", "--workspace", "--here", "--model", "--vendor", "--since",
+              "--until", "--all", "--json", "--csv", "--prices", "--verbose"],
+    "du": ["--by", "--limit", "-n", "--json"],
 }
 
 

@@ -43,6 +43,8 @@ COMMANDS: dict[str, str] = {
     "pin": "pin",
     "unpin": "unpin",
     "search": "search",
+    "stats": "stats",
+    "du": "du",
 }
 
 

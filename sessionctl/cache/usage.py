@@ -1,0 +1,539 @@
+"""Per-file usage aggregates, cached; and the usage report over a store.
+
+The aggregates (:class:`~sessionctl.core.usage.FileUsage`) live in
+sessionctl's cache directory, beside the listing's summary cache and keyed
+the same way: a file's (size, mtime_ns, inode). They are sibling files
+(``usage-day-<store tag>.json``: per UTC day; ``usage-1m-<store tag>.json``:
+per minute, built only for bounds off midnight) rather than a column of
+the summaries file, so
+``list`` never loads or rewrites them and ``stats`` never loads the
+summaries when the listing snapshot is current. So a warm ``stats`` opens
+no session file (the listing snapshot and this cache answer everything),
+and after an append only that file is read again.
+
+A cold ``stats`` reads each file once: the listing's summary and the usage
+are folded in the same pass (on every core for a big store), the summaries
+go into the listing's cache, and the listing then reads nothing.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import orjson
+
+from ..core.prices import PriceTable
+from ..core.session import SessionInfo
+from ..storage import bulk
+from ..storage.fsio import atomic_write, ensure_dir
+from ..storage.listing import scan_dir
+from ..storage.store import FileStore
+from ..storage.summaries import FileKey, _tag
+
+if TYPE_CHECKING:
+    from ..core.folds import Summary
+
+__all__ = ["BYS", "METRICS", "UsageCache", "UsageReport", "file_usages", "usage_report"]
+
+# As in core.usage, which (with the record reader) is imported only when a
+# file must be read: a warm report needs neither.
+MINUTE_NS = 60 * 10**9
+DAY_MINUTES = 1440
+
+JSON = Any
+_RACY_NS = 3 * 10**9
+BYS = ("day", "week", "month", "model", "vendor", "workspace", "session", "tool")
+METRICS = ("tokens", "cost", "sessions", "messages")
+TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
+                "total_tokens")
+
+
+class UsageCache:
+    """Per-file usage (:meth:`FileUsage.to_json`, times in units of ``unit``
+    minutes) by (size, mtime_ns, inode), one file per store and unit in the
+    cache directory: UTC days for most reports, minutes for a ``--since`` or
+    ``--until`` that is not a UTC midnight. Unreadable: ignored; unwritable:
+    skipped (it only ever costs speed)."""
+
+    VERSION = 1
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
+        self._store = str(store_dir)
+        self.unit = unit
+        name = "day" if unit == DAY_MINUTES else f"{unit}m"
+        self._path = (None if cache_dir is None
+                      else cache_dir / f"usage-{name}-{_tag(self._store)}.json")
+        self._entries: dict[str, tuple[FileKey, JSON]] = {}
+        self._dirty = False
+        self.loaded = False
+        if self._path is not None:
+            self._load()
+
+    def _load(self) -> None:
+        assert self._path is not None
+        try:
+            with open(self._path, "rb") as f:
+                data = orjson.loads(f.read())
+            if (data.get("version") != self.VERSION or data.get("store") != self._store
+                    or data.get("unit") != self.unit):
+                return
+            new = FileKey
+            self._entries = {sid: (new(e[0], e[1], e[2]), e[3])
+                             for sid, e in data["files"].items()}
+            self.loaded = True
+        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
+            self._entries = {}
+
+    def get(self, sid: str, key: FileKey) -> JSON | None:
+        """The cached usage JSON of ``sid`` if it is of this very file."""
+        hit = self._entries.get(sid)
+        return hit[1] if hit is not None and hit[0] == key else None
+
+    def put(self, sid: str, key: FileKey, usage: JSON) -> None:
+        self._entries[sid] = (key, usage)
+        self._dirty = True
+
+    def retain(self, ids: set[str]) -> None:
+        stale = [sid for sid in self._entries if sid not in ids]
+        for sid in stale:
+            del self._entries[sid]
+        self._dirty = self._dirty or bool(stale)
+
+    def flush(self) -> None:
+        """Persist, leaving out files changed within the last seconds (a
+        same-size rewrite within one clock tick would look unchanged)."""
+        if not self._dirty or self._path is None:
+            return
+        recent = time.time_ns() - _RACY_NS
+        files = {sid: [k.size, k.mtime_ns, k.ino, u]
+                 for sid, (k, u) in self._entries.items() if k.mtime_ns < recent}
+        try:
+            data = orjson.dumps({"version": self.VERSION, "store": self._store,
+                                 "unit": self.unit, "files": files})
+        except TypeError:
+            return
+        with contextlib.suppress(OSError):
+            ensure_dir(self._path.parent)
+            atomic_write(self._path, [data], durable=False)
+            self._dirty = False
+
+
+# -- reading files ---------------------------------------------------------------
+
+def _read_many(
+    directory: Path, files: dict[str, FileKey], workers: int, unit: int,
+) -> dict[str, tuple[JSON, Summary] | str | None]:
+    import concurrent.futures
+    import multiprocessing
+
+    n_chunks = workers * 4
+    chunks: list[list[str]] = [[] for _ in range(n_chunks)]
+    loads = [0] * n_chunks
+    for sid, key in sorted(files.items(), key=lambda f: -f[1].size):
+        i = loads.index(min(loads))
+        chunks[i].append(sid)
+        loads[i] += key.size + 4096
+    from ..core.folds import Summary
+    from .usage_read import read_chunk
+
+    results: dict[str, tuple[JSON, Summary] | str | None] = {}
+    ctx = multiprocessing.get_context("spawn")
+    with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
+        jobs = [pool.submit(read_chunk, str(directory), c, unit) for c in chunks if c]
+        for job in jobs:
+            for sid, usage, summary, error in job.result():
+                results[sid] = ((usage, Summary.from_json(summary))
+                                if usage is not None else error)
+    return results
+
+
+def _cold_fill(store: FileStore, cache: UsageCache) -> None:
+    """No usage cache yet for this store: read every file once for both the
+    listing's summary and the usage (on every core for a big store), so the
+    listing that follows reads nothing."""
+    from .usage_read import fold_file
+
+    files, _odd = scan_dir(store.dir)
+    summaries = store.lister.summary_cache()
+    todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
+    if not todo:
+        return
+    workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
+        store.lister.parallel) else 0
+    if workers:
+        with contextlib.suppress(OSError, RuntimeError, ImportError):
+            for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
+                if isinstance(got, tuple):
+                    cache.put(sid, todo[sid], got[0])
+                    summaries.put(sid, todo[sid], got[1])
+    for sid, key in todo.items():
+        if cache.get(sid, key) is not None:
+            continue
+        try:
+            usage, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
+        except OSError:
+            continue  # the listing reports it
+        assert summary is not None
+        cache.put(sid, key, usage)
+        summaries.put(sid, key, summary)
+    summaries.retain(set(files))
+    summaries.flush(store.lister.real)
+
+
+def file_usages(
+    store: FileStore, files: dict[str, FileKey], cache: UsageCache,
+) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
+    """The usage JSON of each of ``files``: from ``cache`` when current, else
+    read (and cached). Unreadable files come back as (id, reason)."""
+    from .usage_read import fold_file
+
+    out: dict[str, JSON] = {}
+    skipped: list[tuple[str, str]] = []
+    get = cache.get
+    for sid, key in files.items():
+        hit = get(sid, key)
+        if hit is None:
+            try:
+                hit, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
+            except FileNotFoundError:
+                continue
+            except OSError as err:
+                skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
+                continue
+            cache.put(sid, key, hit)
+        out[sid] = hit
+    cache.retain(set(files))
+    cache.flush()
+    return out, skipped
+
+
+# -- the report -----------------------------------------------------------------
+
+@dataclass
+class Row:
+    """One line of a report (tokens: in, out, cache read, cache write, total)."""
+
+    key: str
+    sessions: set[str] = field(default_factory=set)
+    messages: int = 0
+    tokens: list[int] = field(default_factory=lambda: [0] * 5)
+    cost: float = 0.0
+    priced: bool = False  # some tokens had a price
+    unpriced: set[str] = field(default_factory=set)
+    calls: int = 0
+    failures: int = 0
+    tool_ns: int | None = None
+
+    @property
+    def cost_usd(self) -> float | None:
+        if self.unpriced and not self.priced:
+            return None
+        return round(self.cost, 6)
+
+    def to_dict(self, by: str | None) -> dict[str, JSON]:
+        if by == "tool":
+            return {
+                "key": self.key, "sessions": len(self.sessions), "calls": self.calls,
+                "failures": self.failures,
+                "duration_s": None if self.tool_ns is None else round(self.tool_ns / 1e9, 3),
+            }
+        d: dict[str, JSON] = {"key": self.key, "sessions": len(self.sessions),
+                              "messages": self.messages}
+        d.update(zip(TOKEN_FIELDS, self.tokens, strict=True))
+        d["cost_usd"] = self.cost_usd
+        if self.unpriced:
+            d["unpriced_models"] = sorted(self.unpriced)
+        return d
+
+
+@dataclass
+class UsageReport:
+    """What ``stats`` shows: rows for ``by`` (sorted), the totals of the whole
+    selection, and, without ``by``, the views of the overview."""
+
+    by: str | None
+    since_ns: int | None
+    until_ns: int | None
+    rows: list[Row]
+    totals: Row
+    unpriced_models: list[str]
+    first_ns: int | None = None
+    last_ns: int | None = None
+    days: list[Row] = field(default_factory=list)
+    models: list[Row] = field(default_factory=list)
+    workspaces: list[Row] = field(default_factory=list)
+    skipped: list[tuple[str, str]] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, JSON]:
+        def iso(ns: int | None) -> str | None:
+            if ns is None:
+                return None
+            return datetime.fromtimestamp(ns // 10**9, timezone.utc).strftime(
+                "%Y-%m-%dT%H:%M:%SZ")
+
+        d: dict[str, JSON] = {
+            "from": iso(self.since_ns if self.since_ns is not None else self.first_ns),
+            "to": iso(self.until_ns if self.until_ns is not None else self.last_ns),
+            "by": self.by,
+            "rows": [r.to_dict(self.by) for r in self.rows],
+            "totals": _totals_dict(self.totals, self.by),
+            "unpriced_models": self.unpriced_models,
+        }
+        if self.by is None:
+            d["days"] = [r.to_dict("day") for r in self.days]
+            d["models"] = [r.to_dict("model") for r in self.models]
+            d["workspaces"] = [r.to_dict("workspace") for r in self.workspaces]
+        return d
+
+
+def _totals_dict(t: Row, by: str | None) -> dict[str, JSON]:
+    d = t.to_dict(None)
+    d.pop("key")
+    if by == "tool":
+        d.update(calls=t.calls, failures=t.failures,
+                 duration_s=None if t.tool_ns is None else round(t.tool_ns / 1e9, 3))
+    return d
+
+
+_EPOCH_DAY = datetime(1970, 1, 1, tzinfo=timezone.utc)
+
+
+class _DayKeys:
+    """Keys of UTC days, ISO weeks and months by day number (memoised: a
+    report looks up the same few hundred days hundreds of thousands of times)."""
+
+    def __init__(self) -> None:
+        self._memo: dict[tuple[str, int], str] = {}
+
+    def key(self, kind: str, day: int) -> str:
+        k = (kind, day)
+        got = self._memo.get(k)
+        if got is None:
+            from datetime import timedelta
+
+            d = _EPOCH_DAY + timedelta(days=day)
+            if kind == "day":
+                got = d.strftime("%Y-%m-%d")
+            elif kind == "week":
+                y, w, _ = d.isocalendar()
+                got = f"{y}-W{w:02d}"
+            else:
+                got = d.strftime("%Y-%m")
+            self._memo[k] = got
+        return got
+
+
+def _ceil_div(a: int, b: int) -> int:
+    return -(-a // b)
+
+
+def usage_report(
+    store: FileStore,
+    prices: PriceTable,
+    *,
+    by: str | None = None,
+    metric: str = "tokens",
+    since_ns: int | None = None,
+    until_ns: int | None = None,
+    model: str | None = None,
+    vendor: str | None = None,
+    select: Callable[[SessionInfo], bool] | None = None,
+    include_hidden: bool = False,
+    now_ns: int | None = None,
+) -> UsageReport:
+    """Usage over ``store``: ``since``/``until``/``model``/``vendor`` select
+    usage by each record's own time (to the minute) and model; ``select``
+    and ``include_hidden`` select sessions. Keys of days, ISO weeks and
+    months are UTC.
+
+    Reads the per-day aggregates, or the per-minute ones when a bound is not
+    a UTC midnight (a date in a time zone other than UTC, or a time of day).
+    """
+    day_ns = DAY_MINUTES * MINUTE_NS
+    exact_days = all(b is None or b % day_ns == 0 for b in (since_ns, until_ns))
+    unit = DAY_MINUTES if exact_days else 1
+    unit_ns = unit * MINUTE_NS
+    cache = UsageCache(store.lister.cache_dir, store.lister.real, unit)
+    if not cache.loaded and store.lister.cache_dir is not None:
+        _cold_fill(store, cache)
+    listing = store.listing(include_hidden=True)
+    usages, skipped = file_usages(store, listing.keys, cache)
+    skipped = sorted([*listing.skipped, *skipped])
+    # A record in time unit t counts when since <= t*unit_ns < until: exact
+    # for bounds on unit boundaries, which is what chose the unit.
+    lo = None if since_ns is None else _ceil_div(since_ns, unit_ns)
+    hi = None if until_ns is None else _ceil_div(until_ns, unit_ns)
+    per_day = DAY_MINUTES // unit  # units per day
+
+    rows: dict[str, Row] = {}
+    totals = Row("total")
+    unpriced: set[str] = set()
+    first: int | None = None
+    last: int | None = None
+    now_day = (now_ns if now_ns is not None else time.time_ns()) // day_ns
+    overview = by is None
+    days: dict[str, Row] = {}
+    models: dict[str, Row] = {}
+    workspaces: dict[str, Row] = {}
+    keys = _DayKeys()
+    day_floor = now_day - 29
+    time_kind = by if by in ("day", "week", "month") else None
+    by_rows = by is not None and by != "tool"
+    price_of: dict[str, Any] = {}
+
+    def row(table: dict[str, Row], key: str) -> Row:
+        r = table.get(key)
+        if r is None:
+            r = table[key] = Row(key)
+        return r
+
+    for info in listing.sessions:
+        if (info.hidden and not include_hidden) or (select is not None and not select(info)):
+            continue
+        raw = usages.get(info.id)
+        if raw is None:
+            continue
+        sid = info.id
+        upd = info.updated[0] // unit_ns
+        session_model, session_vendor = info.model, info.vendor
+        try:
+            pairs = [(session_model if m is None else m, session_vendor if v is None else v)
+                     for m, v in raw["p"]]
+            tok_rows, msg_rows, tool_rows = raw["t"], raw["n"], raw["x"]
+        except (KeyError, TypeError, ValueError):
+            continue
+        ws_row = row(workspaces, info.workspace) if overview else None
+        for e in tok_rows:
+            t = e[0]
+            if t is None:
+                t = upd
+            if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                continue
+            mm, vv = pairs[e[1]]
+            if (model is not None and mm != model) or (vendor is not None and vv != vendor):
+                continue
+            if first is None or t < first:
+                first = t
+            if last is None or t > last:
+                last = t
+            p = price_of.get(mm, 0)
+            if p == 0:
+                p = price_of[mm] = prices.get(mm)
+            has_tokens = e[2] or e[3] or e[4] or e[5]
+            cost = None if p is None else p.cost(e[7], e[3], e[4], e[5])
+            if p is None and has_tokens:
+                unpriced.add(mm or "(unknown)")
+            targets = [totals]
+            if by_rows:
+                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
+                targets.append(row(rows, key))
+            if overview:
+                day = t // per_day
+                if day >= day_floor:
+                    targets.append(row(days, keys.key("day", day)))
+                targets.append(row(models, mm))
+                assert ws_row is not None
+                targets.append(ws_row)
+            for r in targets:
+                r.sessions.add(sid)
+                toks = r.tokens
+                toks[0] += e[2]
+                toks[1] += e[3]
+                toks[2] += e[4]
+                toks[3] += e[5]
+                toks[4] += e[6]
+                if cost is not None:
+                    r.cost += cost
+                    r.priced = True
+                elif has_tokens:
+                    r.unpriced.add(mm or "(unknown)")
+        if (model is None or session_model == model) and (
+                vendor is None or session_vendor == vendor):
+            model_row = row(models, session_model) if overview else None
+            for t, n in msg_rows:
+                if t is None:
+                    t = upd
+                if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                    continue
+                if first is None or t < first:
+                    first = t
+                if last is None or t > last:
+                    last = t
+                targets = [totals]
+                if by_rows:
+                    targets.append(row(rows, _key(by or "", time_kind, keys, t // per_day,
+                                                  session_model, session_vendor, info)))
+                if overview:
+                    day = t // per_day
+                    if day >= day_floor:
+                        targets.append(row(days, keys.key("day", day)))
+                    assert model_row is not None and ws_row is not None
+                    targets.append(model_row)
+                    targets.append(ws_row)
+                for r in targets:
+                    r.sessions.add(sid)
+                    r.messages += n
+        if by == "tool" and model is None and vendor is None:
+            for t, name, calls, fails, ns in tool_rows:
+                if t is None:
+                    t = upd
+                if (lo is not None and t < lo) or (hi is not None and t >= hi):
+                    continue
+                for r in (row(rows, name), totals):
+                    r.sessions.add(sid)
+                    r.calls += calls or 0
+                    r.failures += fails or 0
+                    if ns is not None:
+                        r.tool_ns = (r.tool_ns or 0) + ns
+
+    report = UsageReport(
+        by, since_ns, until_ns, _sorted(list(rows.values()), by, metric), totals,
+        sorted(unpriced), None if first is None else first * unit_ns,
+        None if last is None else (last + 1) * unit_ns - 1, skipped=skipped,
+    )
+    if overview:
+        report.days = [days.get(keys.key("day", d)) or Row(keys.key("day", d))
+                       for d in range(day_floor, now_day + 1)]
+        report.models = _sorted([r for r in models.values() if r.sessions], "model", metric)
+        report.workspaces = _sorted([r for r in workspaces.values() if r.sessions], "workspace",
+                                    metric)
+    return report
+
+
+def _key(by: str, time_kind: str | None, keys: _DayKeys, day: int, m: str, v: str,
+         info: SessionInfo) -> str:
+    if time_kind is not None:
+        return keys.key(time_kind, day)
+    if by == "model":
+        return m
+    if by == "vendor":
+        return v
+    if by == "workspace":
+        return info.workspace
+    return info.id  # session
+
+
+def metric_value(r: Row, metric: str) -> float:
+    if metric == "cost":
+        c = r.cost_usd
+        return 0.0 if c is None else c
+    if metric == "sessions":
+        return float(len(r.sessions))
+    if metric == "messages":
+        return float(r.messages)
+    if metric == "calls":
+        return float(r.calls)
+    return float(r.tokens[4])
+
+
+def _sorted(rows: list[Row], by: str | None, metric: str) -> list[Row]:
+    if by in ("day", "week", "month"):
+        return sorted(rows, key=lambda r: r.key)
+    m = "calls" if by == "tool" else metric
+    return sorted(rows, key=lambda r: (-metric_value(r, m), r.key))

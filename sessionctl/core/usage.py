@@ -1,0 +1,414 @@
+"""Where a session's tokens went: one more fold over its records (SPEC §8.4).
+
+:class:`UsageFold` takes the records of one session file, one method per
+record type, and :meth:`UsageFold.result` gives a :class:`FileUsage`: a
+small, JSON-serialisable aggregate that the usage cache keeps per file.
+
+The accounting rules, to the letter of SPEC §8.4:
+
+- A session's tokens are its ``usage`` records' ``usage_entry.usage`` (one
+  per model call), each under its own ``model``/``vendor`` and
+  ``timestamp`` (else the session's). A session with no ``usage`` record
+  sums its ``metric`` records of type ``llm``; one with neither counts its
+  last ``meta``'s ``token_usage`` (a running total) once, at that meta's
+  ``updated_at``, under its model. A meta total is never added to per-call
+  records, and message-level ``token_usage`` (always zero) is ignored.
+- Per call, total = ``prompt_tokens_total`` + output when
+  ``prompt_tokens_total`` > 0, else input + cache read + cache write +
+  output; totals are summed after that.
+- Tools: calls, failures and time from ``metric`` records of type ``tool``;
+  a session without them counts its ``tool_use`` blocks (and the
+  ``tool_result`` blocks marked ``is_error`` as failures; no time).
+
+Times are kept to the UTC minute (``None``: "at the session's
+``updated_at``", resolved by whoever knows it, as is a missing model or
+vendor: ``None`` means "the session's"). Bucketing by minute keeps the
+aggregate small while any whole-minute ``--since``/``--until`` (dates,
+``HH:MM`` times, in any real time zone) selects exactly.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from operator import itemgetter
+from typing import Any
+
+from .folds import Fold, read_records
+from .records import Readable
+from .times import _RFC3339, parse_ns
+
+__all__ = ["FileUsage", "UsageFold", "billable_input", "call_total", "fold_usage"]
+
+JSON = Any
+MINUTE_NS = 60 * 10**9
+DAY_MINUTES = 1440
+
+#: Token counters of one bucket, in this order.
+#: in, out, cache read, cache write, total, billable input (see billable_input).
+N_TOKENS = 6
+
+
+def _int(v: object) -> int:
+    """A token count as written (a JSON integer); anything else counts 0."""
+    if isinstance(v, bool):
+        return 0
+    if isinstance(v, int):
+        return v if v > 0 else 0
+    if isinstance(v, float) and v > 0 and v == v and v != float("inf"):
+        return int(v)
+    return 0
+
+
+def call_total(inp: int, out: int, cr: int, cw: int, ptt: int) -> int:
+    """SPEC §8.4's total of one call."""
+    return ptt + out if ptt > 0 else inp + cr + cw + out
+
+
+def billable_input(inp: int, cr: int, ptt: int) -> int:
+    """The input tokens billed at the input price (the agent's
+    ``DisplayInputTokens``): providers that count cached tokens inside
+    ``input_tokens`` (OpenAI, Gemini: ``prompt_tokens_total`` == input) have
+    the cache reads taken out, so no token is priced twice; Anthropic's
+    ``input_tokens`` already excludes them."""
+    if cr <= 0 or ptt <= 0:
+        return inp
+    normalized = ptt - cr
+    if normalized < 0:
+        return inp
+    return min(normalized, inp)
+
+
+_HOURS: dict[tuple[str | None, ...], int | None] = {}
+
+
+def _minute(value: object) -> int | None:
+    """The UTC minute of an RFC 3339 time (``None``: unset or bad). The
+    records of a session share a few hours: each hour (date, hour, zone) is
+    converted once per process, its minutes added to it."""
+    if not isinstance(value, str):
+        return None
+    m = _RFC3339.fullmatch(value)
+    if m is None:
+        return None
+    y, mo, d, h, mi, _s, _frac, _z, sign, oh, om = m.groups()
+    minute = int(mi)
+    if y == "0001" or minute > 59:  # next to Go's zero time, or not a time
+        ns = parse_ns(value)
+        return None if ns is None else ns // MINUTE_NS
+    key = (y, mo, d, h, sign, oh, om)
+    if key in _HOURS:
+        base = _HOURS[key]
+    else:
+        ns = parse_ns(value)
+        base = None if ns is None else ns // MINUTE_NS - minute
+        if len(_HOURS) < 100_000:
+            _HOURS[key] = base
+    return None if base is None else base + minute
+
+
+def _prefix(ts: object, plen: int) -> str | None:
+    """The part of a UTC time (``...Z``) that names its unit, else ``None``."""
+    if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z":
+        return ts[:plen]
+    return None
+
+
+#: A well-formed UTC time: one check of all of a file's message times at once.
+_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$", re.M)
+
+
+def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
+    """How many of ``times`` fall in each minute (``None``: no valid time).
+    Well-formed UTC times (``...Z``, all checked by one regex search) are
+    grouped by the prefix that names their unit (``plen`` characters: the
+    date, or the date and minute) and one of each group is converted; any
+    other time is converted on its own."""
+    out: dict[int | None, int] = {}
+    utc = [t for t in times
+           if type(t) is str and len(t) >= 20 and t[-1] == "Z" and "\n" not in t]
+    if utc and len(_UTC_TIME.findall("\n".join(utc))) != len(utc):
+        utc = [t for t in utc if _UTC_TIME.fullmatch(t)]  # drop the odd bad one
+    if len(utc) < len(times):
+        for t in times:
+            if type(t) is not str or _prefix(t, plen) is None or not _UTC_TIME.fullmatch(t):
+                minute = _minute(t)
+                out[minute] = out.get(minute, 0) + 1
+    cut = itemgetter(slice(0, plen))
+    one_of = dict(zip(map(cut, utc), utc, strict=True))
+    for prefix, n in Counter(map(cut, utc)).items():
+        minute = _minute(one_of[prefix])  # the same for all valid ones with this prefix
+        if minute is None:  # a bad one stood for them (or all are bad): one by one
+            for t in utc:
+                if t[:plen] == prefix:
+                    m = _minute(t)
+                    out[m] = out.get(m, 0) + 1
+            continue
+        out[minute] = out.get(minute, 0) + n
+    return out
+
+
+def _str(v: object) -> str | None:
+    return v if isinstance(v, str) and v else None
+
+
+@dataclass
+class FileUsage:
+    """The usage of one session file.
+
+    ``tokens``: ``(minute, model, vendor) -> [in, out, cache read, cache
+    write, total, billable input]``; ``messages``: ``minute -> count``;
+    ``tools``: ``(minute, name) -> [calls, failures, time_ns or None]``.
+    ``source``: which records the tokens came from (``usage``, ``metric``,
+    ``meta`` or ``""``); ``tool_source``: ``metric``, ``blocks`` or ``""``.
+    """
+
+    tokens: dict[tuple[int | None, str | None, str | None], list[int]] = field(
+        default_factory=dict)
+    messages: dict[int | None, int] = field(default_factory=dict)
+    tools: dict[tuple[int | None, str], list[int | None]] = field(default_factory=dict)
+    source: str = ""
+    tool_source: str = ""
+
+    def coarsen(self, factor: int) -> FileUsage:
+        """The same usage with times in units of ``factor`` minutes (1440:
+        UTC days); ``None`` (the session's time) stays ``None``."""
+        out = FileUsage(source=self.source, tool_source=self.tool_source)
+        for (m, model, vendor), c in self.tokens.items():
+            _add(out.tokens, (None if m is None else m // factor, model, vendor), c)
+        for m, n in self.messages.items():
+            k = None if m is None else m // factor
+            out.messages[k] = out.messages.get(k, 0) + n
+        for (m, name), (calls, fails, ns) in self.tools.items():
+            _add_tool(out.tools, (None if m is None else m // factor, name), calls or 0,
+                      fails or 0, ns)
+        return out
+
+    def to_json(self) -> JSON:
+        """A compact JSON value (lists, interned model/vendor pairs)."""
+        pairs: dict[tuple[str | None, str | None], int] = {}
+        toks = []
+        for (minute, model, vendor), c in self.tokens.items():
+            idx = pairs.setdefault((model, vendor), len(pairs))
+            toks.append([minute, idx, *c])
+        return {
+            "p": [list(p) for p in pairs],
+            "t": toks,
+            "n": [[m, c] for m, c in self.messages.items()],
+            "x": [[m, name, *c] for (m, name), c in self.tools.items()],
+            "s": self.source,
+            "ts": self.tool_source,
+        }
+
+    @classmethod
+    def from_json(cls, v: JSON) -> FileUsage:
+        """The inverse of :meth:`to_json`; raises on a bad shape (a cache
+        entry that cannot be read is read again from its file)."""
+        pairs = [(p[0], p[1]) for p in v["p"]]
+        tokens: dict[tuple[int | None, str | None, str | None], list[int]] = {}
+        for row in v["t"]:
+            model, vendor = pairs[row[1]]
+            counts = [int(x) for x in row[2:]]
+            if len(counts) != N_TOKENS:
+                raise ValueError("bad token row")
+            tokens[(row[0], model, vendor)] = counts
+        messages = {m: int(c) for m, c in v["n"]}
+        tools: dict[tuple[int | None, str], list[int | None]] = {}
+        for m, name, calls, fails, ns in v["x"]:
+            tools[(m, str(name))] = [int(calls), int(fails), None if ns is None else int(ns)]
+        return cls(tokens, messages, tools, str(v["s"]), str(v["ts"]))
+
+
+class UsageFold(Fold):
+    """Folds one file's records, in file order, into a :class:`FileUsage`:
+    one more :class:`~sessionctl.core.folds.Fold` of the one record reader
+    (:meth:`meta`, :meth:`message` for each message kept after
+    de-duplication, :meth:`other` for the ``usage`` and ``metric`` records).
+    """
+
+    __slots__ = (
+        "_block_prefix",
+        "_blocks",
+        "_llm",
+        "_meta_total",
+        "_plen",
+        "_tool_ids",
+        "_tool_metrics",
+        "_ts",
+        "_usage",
+    )
+
+    def __init__(self, unit: int = 1) -> None:
+        """``unit``: the minutes the caller will round times to (1440 for UTC
+        days); message times are then only converted once per unit."""
+        T = dict[tuple[int | None, str | None, str | None], list[int]]
+        X = dict[tuple[int | None, str], list[int | None]]
+        self._usage: T = {}
+        self._llm: T = {}
+        self._meta_total: dict[str, JSON] | None = None
+        # Messages (and tool blocks) by the prefix of their UTC time that
+        # names their unit ("2026-11-30" for days, "2026-11-30T23:50" for
+        # minutes): [one of their times, count...], converted in result().
+        self._plen = 10 if unit == DAY_MINUTES else 16
+        self._ts: list[object] = []  # the kept messages' timestamps
+        self._block_prefix: dict[tuple[str, str], list[Any]] = {}
+        self._tool_metrics: X = {}
+        self._blocks: X = {}
+        self._tool_ids: dict[str, str] = {}
+
+    # -- records -------------------------------------------------------------
+    def meta(self, rec: dict[str, JSON]) -> None:
+        """A ``meta`` record: the last one's running total is the fallback."""
+        self._meta_total = rec  # only the last one counts: read in result()
+
+    def message(self, index: int, m: dict[str, JSON], rec: dict[str, JSON], line: bytes) -> None:
+        """A message record kept by the reader (``m`` is its message). Its
+        blocks are walked for tool calls: that costs less than searching the
+        line for them."""
+        ts = rec.get("timestamp")
+        self._ts.append(ts)  # counted per unit in result(), mostly at C speed
+        content = m.get("content")
+        if type(content) is not list:
+            return
+        for b in content:
+            if type(b) is not dict:
+                continue
+            kind = b.get("type")
+            if kind == "tool_use":
+                name = b.get("tool_name") or b.get("name")
+                if type(name) is not str:
+                    name = "(unnamed)"
+                tid = b.get("tool_id")
+                if type(tid) is str and tid:
+                    self._tool_ids[tid] = name
+                self._block(ts, name, 1, 0)
+            elif kind == "tool_result" and b.get("is_error") is True:
+                tid = b.get("tool_id")
+                name = (self._tool_ids.get(tid) if type(tid) is str else None) or _str(
+                    b.get("tool_name")) or "(unnamed)"
+                self._block(ts, name, 0, 1)
+
+    def _block(self, ts: object, name: str, calls: int, fails: int) -> None:
+        prefix = _prefix(ts, self._plen)
+        if prefix is None:
+            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
+            return
+        seen = self._block_prefix.get((prefix, name))
+        if seen is None:
+            self._block_prefix[(prefix, name)] = [ts, calls, fails]
+        else:
+            seen[1] += calls
+            seen[2] += fails
+
+    def other(self, rec: dict[str, JSON], line: bytes) -> None:
+        """``usage`` and ``metric`` records (others, duplicates included, are
+        not usage)."""
+        rtype = rec.get("type")
+        if rtype == "usage":
+            self.usage(rec)
+        elif rtype == "metric":
+            self.metric(rec)
+
+    def usage(self, rec: dict[str, JSON]) -> None:
+        """A ``usage`` record: one model call."""
+        e = rec.get("usage_entry")
+        if not isinstance(e, dict):
+            return
+        u = e.get("usage")
+        if not isinstance(u, dict):
+            return
+        # A call that used no tokens is still a usage record: the session
+        # has per-call records, so its metrics and meta total do not count.
+        counts = _counts(u) or [0] * N_TOKENS
+        minute = _minute(e.get("timestamp"))
+        if minute is None:
+            minute = _minute(rec.get("timestamp"))
+        _add(self._usage, (minute, _str(e.get("model")), _str(e.get("vendor"))), counts)
+
+    def metric(self, rec: dict[str, JSON]) -> None:
+        """A ``metric`` record: an LLM call or a tool run."""
+        ev = rec.get("metric_event")
+        if not isinstance(ev, dict):
+            return
+        minute = _minute(ev.get("timestamp"))
+        if minute is None:
+            minute = _minute(rec.get("timestamp"))
+        kind = ev.get("type")
+        if kind == "llm":
+            counts = _counts(ev) or [0] * N_TOKENS  # still an LLM call (see usage)
+            _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
+        elif kind == "tool":
+            name = _str(ev.get("tool_name")) or "(unnamed)"
+            # Go writes tool_success only when true (omitempty).
+            failed = ev.get("tool_success") is not True or bool(ev.get("tool_error"))
+            d = ev.get("tool_duration")
+            ns = d if isinstance(d, int) and not isinstance(d, bool) and d >= 0 else 0
+            _add_tool(self._tool_metrics, (minute, name), 1, int(failed), ns)
+
+    # -- result --------------------------------------------------------------
+    def result(self) -> FileUsage:
+        out = FileUsage(messages=_count_times(self._ts, self._plen))
+        for (_prefix, name), (ts, calls, fails) in self._block_prefix.items():
+            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
+        if self._usage:
+            out.tokens, out.source = self._usage, "usage"
+        elif self._llm:
+            out.tokens, out.source = self._llm, "metric"
+        elif self._meta_total is not None:
+            rec = self._meta_total
+            tu = rec.get("token_usage")
+            counts = _counts(tu) if isinstance(tu, dict) else None
+            if counts is not None and any(counts[:5]):
+                key = (_minute(rec.get("updated_at")), _str(rec.get("model")),
+                       _str(rec.get("vendor")))
+                out.tokens, out.source = {key: counts}, "meta"
+        if self._tool_metrics:
+            out.tools, out.tool_source = self._tool_metrics, "metric"
+        elif self._blocks:
+            out.tools, out.tool_source = self._blocks, "blocks"
+        return out
+
+
+def _counts(u: dict[str, JSON]) -> list[int] | None:
+    """[in, out, cache read, cache write, total, billable input] of one call's
+    usage; ``None`` when it holds no token at all."""
+    inp, out = _int(u.get("input_tokens")), _int(u.get("output_tokens"))
+    cr, cw = _int(u.get("cache_read_tokens")), _int(u.get("cache_write_tokens"))
+    ptt = _int(u.get("prompt_tokens_total"))
+    if not (inp or out or cr or cw or ptt):
+        return None
+    return [inp, out, cr, cw, call_total(inp, out, cr, cw, ptt), billable_input(inp, cr, ptt)]
+
+
+def _add(d: dict[Any, list[int]], key: Any, counts: list[int]) -> None:
+    have = d.get(key)
+    if have is None:
+        d[key] = list(counts)
+    else:
+        for i, c in enumerate(counts):
+            have[i] += c
+
+
+def _add_tool(
+    d: dict[tuple[int | None, str], list[int | None]], key: tuple[int | None, str],
+    calls: int, fails: int, ns: int | None,
+) -> None:
+    have = d.get(key)
+    if have is None:
+        d[key] = [calls, fails, ns]
+        return
+    have[0] = (have[0] or 0) + calls
+    have[1] = (have[1] or 0) + fails
+    if ns is not None:
+        have[2] = (have[2] or 0) + ns
+
+
+def fold_usage(lines: Iterable[bytes] | Readable) -> FileUsage:
+    """The usage of a file's lines, read by the one record reader (tolerant:
+    blank, torn and malformed lines are skipped; a duplicate message id is
+    read once; lines of any length are read)."""
+    fold = UsageFold()
+    read_records(lines, fold)
+    return fold.result()
