@@ -25,7 +25,7 @@ _sessionctl_opts() {
         log) echo '--since --action --id -n --limit --json --jsonl -h --help' ;;
         restore | rename | tag | untag | pin | unpin) echo '-v --verbose -h --help' ;;
         search) echo '--workspace --here --model --vendor --since --until --tag --pinned -a --all --role --trash -n --limit --json --jsonl --reindex -v --verbose -h --help' ;;
-        stats) echo '--by --metric --workspace --here --model --vendor --since --until -a --all --json --csv --prices -v --verbose -h --help' ;;
+        stats) echo '--by --metric --workspace --here --model --vendor --since --until --tag --pinned -a --all --json --csv --prices -v --verbose -h --help' ;;
         du) echo '--by -n --limit --json -h --help' ;;
     esac
 }
@@ -42,7 +42,7 @@ _sessionctl_value_opts() {
         resume) echo '--command' ;;
         log) echo '--since --action --id -n --limit' ;;
         search) echo '--workspace --model --vendor --since --until --tag --role -n --limit' ;;
-        stats) echo '--by --metric --workspace --model --vendor --since --until --prices' ;;
+        stats) echo '--by --metric --workspace --model --vendor --since --until --tag --prices' ;;
         du) echo '--by -n --limit' ;;
     esac
 }

@@ -27,7 +27,7 @@ function __sessionctl_value_opts
         case search
             echo --workspace --model --vendor --since --until --tag --role -n --limit
         case stats
-            echo --by --metric --workspace --model --vendor --since --until --prices
+            echo --by --metric --workspace --model --vendor --since --until --tag --prices
         case du
             echo --by -n --limit
     end
@@ -270,6 +270,8 @@ complete -c sessionctl -n '__sessionctl_using stats' -l model -x -d 'Only usage 
 complete -c sessionctl -n '__sessionctl_using stats' -l vendor -x -d 'Only usage of this vendor (exact)'
 complete -c sessionctl -n '__sessionctl_using stats' -l since -x -d 'Usage at or after DATE'
 complete -c sessionctl -n '__sessionctl_using stats' -l until -x -d 'Usage before DATE'
+complete -c sessionctl -n '__sessionctl_using stats' -l tag -x -a '(__sessionctl_tags)' -d 'Only sessions with this tag'
+complete -c sessionctl -n '__sessionctl_using stats' -l pinned -d 'Only pinned sessions'
 complete -c sessionctl -n '__sessionctl_using stats' -s a -l all -d 'Include sessions without user text'
 complete -c sessionctl -n '__sessionctl_using stats' -l json -d 'One JSON object'
 complete -c sessionctl -n '__sessionctl_using stats' -l csv -d 'The rows as CSV'

@@ -36,6 +36,7 @@ OPTIONS = {
                "--pinned", "--all", "--role", "--trash", "--limit", "-n", "--json", "--jsonl",
                "--reindex"],
     "stats": ["--by", "--metric", "--workspace", "--here", "--model", "--vendor", "--since",
+              "--tag", "--pinned",
               "--until", "--all", "--json", "--csv", "--prices", "--verbose"],
     "du": ["--by", "--limit", "-n", "--json"],
 }

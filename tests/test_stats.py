@@ -793,3 +793,26 @@ def test_a_first_report_read_by_worker_processes_equals_one_read_here(
         assert (tmp_path / f"cache{n}").is_dir()
     assert reports[0] == reports[1]
     assert bulk.worth_parallel(10, 10) >= 2 or (os.cpu_count() or 1) < 2
+
+
+def test_tag_and_pinned_select_sessions(gen_store: Path, tmp_path: Path) -> None:
+    """--tag and --pinned select sessions as --workspace does (SPEC 8.4):
+    tagging and pinning exactly the sessions of one workspace gives that
+    workspace's totals."""
+    import shutil
+
+    store = tmp_path / "store"
+    shutil.copytree(gen_store, store)
+    rows = json.loads(invoke("--dir", store, "list", "--json", "--all",
+                             "--workspace", WS_C).stdout)
+    ids = [r["id"] for r in rows]
+    assert ids
+    for sid in ids:
+        invoke("--dir", store, "tag", sid, "Client-C", "billing")
+    invoke("--dir", store, "pin", *ids)
+    want = expected("model", ws=WS_C)
+    check_rows(stats_json(store, "--by", "model", "--tag", "client-c"), want)
+    check_rows(stats_json(store, "--by", "model", "--tag", "client-c", "--tag", "billing"),
+               want)
+    check_rows(stats_json(store, "--by", "model", "--pinned"), want)
+    assert stats_json(store, "--by", "model", "--tag", "nosuch")["rows"] == []

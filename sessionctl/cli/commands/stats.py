@@ -40,6 +40,10 @@ def stats(
     since: Annotated[str | None, typer.Option(
         metavar="DATE", help="Usage at or after DATE.")] = None,
     until: Annotated[str | None, typer.Option(metavar="DATE", help="Usage before DATE.")] = None,
+    tag: Annotated[list[str] | None, typer.Option(
+        "--tag", metavar="TAG", help="Only sessions with this tag (repeatable: all).",
+        autocompletion=common.complete_tags)] = None,
+    pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")] = False,
     show_all: Annotated[bool, typer.Option(
         "--all", "-a", help="Include sessions without user text.")] = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (SPEC 8.4).")] = False,
@@ -58,18 +62,34 @@ def stats(
     if as_json and as_csv:
         raise UsageError("choose one of --json, --csv")
     from ...cache.usage import usage_report
+    from ...core.session import SessionInfo
     from ...core.times import from_datetime
     from ...core.timespec import parse_date
+    from ...storage.labels import Labels, normalize_tags
     from ...storage.prices import load_prices
 
     table = load_prices(prices)
     ws = common.workspace_filter(workspace, here)
     lo = None if since is None else from_datetime(parse_date(since))
     hi = None if until is None else from_datetime(parse_date(until))
+    store = common.store()
+    select = None
+    wanted = set(normalize_tags(tag or []))
+    if ws is not None or wanted or pinned:
+        # Sessions are selected by workspace and labels; usage by its own
+        # time and model (SPEC 8.4).
+        labels = Labels(store.dir).read()
+        if labels.problem and (wanted or pinned):
+            common.err(f"warning: {labels.problem}")
+
+        def select(i: SessionInfo) -> bool:
+            label = labels.get(i.id)
+            return ((ws is None or i.workspace == ws) and wanted <= set(label.tags)
+                    and (not pinned or label.pinned))
+
     report = usage_report(
-        common.store(), table, by=by, metric=metric, since_ns=lo, until_ns=hi, model=model,
-        vendor=vendor, select=None if ws is None else (lambda i: i.workspace == ws),
-        include_hidden=show_all,
+        store, table, by=by, metric=metric, since_ns=lo, until_ns=hi, model=model,
+        vendor=vendor, select=select, include_hidden=show_all,
     )
     common.warn_skipped(report.skipped, verbose)
     data = report.to_dict()
