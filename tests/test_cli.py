@@ -812,7 +812,7 @@ def test_cleanup_whose_index_update_fails_succeeds_with_a_warning(
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--json")
     report = json.loads(r.stdout)  # the summary is still printed, on stdout
     assert report["removed"] == [GAMMA, HIDDEN, OLD]
-    assert report["skipped"] == [] and report.get("failed", []) == []
+    assert report["skipped"] == [] and report["failed"] == []
     assert len(lines(r.stderr)) == 1 and _index_warning(lines(r.stderr)[0]), r.stderr
     assert session_files(st.dir) == sorted([ALPHA, BETA])
     write_session(st.dir, OLD, updated="2026-01-01T00:00:00Z")
@@ -907,8 +907,9 @@ def test_cleanup_json_shape(st: Store) -> None:
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--json",
                "--dry-run")
     report = json.loads(r.stdout)
-    assert {"cutoff", "dry_run", "removed", "skipped", "purged"} <= set(report) <= {
-        "cutoff", "dry_run", "removed", "skipped", "failed", "purged"}
+    # SPEC 5 and 8.1: every key, always (an empty "failed" too)
+    assert set(report) == {"cutoff", "dry_run", "removed", "skipped", "failed", "purged"}
+    assert report["failed"] == []
     assert report["cutoff"] == "2026-03-03T12:00:00Z"
     assert report["dry_run"] is True
     assert report["removed"] == [GAMMA, HIDDEN, OLD]

@@ -161,11 +161,16 @@ def test_no_workers_falls_back(dir33: Path, monkeypatch: pytest.MonkeyPatch,
     assert tried == [True]
 
 
-def test_worth_parallel_thresholds() -> None:
+def test_worth_parallel_thresholds(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Workers only for many files, much to read and two usable cores (the
+    cores this process may run on, not the machine's)."""
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0, 1}, raising=False)
+    monkeypatch.setattr(os, "cpu_count", lambda: 64)
     assert bulk.worth_parallel(10, 10**9) == 0  # few files
     assert bulk.worth_parallel(10_000, 1000) == 0  # little to read
-    if (os.cpu_count() or 1) > 1:
-        assert bulk.worth_parallel(10_000, 300 << 20) >= 2
+    assert bulk.worth_parallel(10_000, 300 << 20) == 2  # the affinity, not cpu_count
+    monkeypatch.setattr(os, "sched_getaffinity", lambda pid: {0}, raising=False)
+    assert bulk.worth_parallel(10_000, 300 << 20) == 0  # one core: no workers
 
 
 def test_same_size_rewrite_within_one_tick_is_seen(dir216: Path) -> None:
