@@ -214,3 +214,27 @@ def test_snapshot_rows_are_reused_for_unchanged_files(
     assert read == [sid]
     assert after[0]["id"] == sid  # now the newest
     assert {r["id"] for r in after} == {r["id"] for r in before}
+
+
+def test_snapshot_serves_a_store_without_an_index(
+    dir216: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A store with no index.json (one only sessionctl appended to) is
+    listed from the snapshot too; an index appearing invalidates it."""
+    (dir216 / "index.json").unlink()
+    _age(dir216)
+    store = JSONLStore(dir216, cache=tmp_path / "c")
+    first = _rows(store)
+    read: list[str] = []
+    real = Lister.summarize
+
+    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
+        read.append(s)
+        return real(self, s, key, cache)
+
+    monkeypatch.setattr(Lister, "summarize", spy)
+    assert _rows(store) == first
+    assert read == []  # answered from the snapshot
+    (dir216 / "index.json").write_text("[]")
+    assert _rows(store) == first
+    assert read  # the index changed: the files were looked at again

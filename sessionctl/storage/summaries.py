@@ -194,7 +194,7 @@ class ListingSnapshot:
     def load(self, index_key: FileKey | None) -> list[Row] | None:
         """The rows of the last listing (newest first), if ``index.json`` is
         the very file it was taken with; the caller checks each file's row."""
-        if self._path is None or index_key is None:
+        if self._path is None:
             return None
         try:
             with open(self._path, "rb") as f:
@@ -202,7 +202,10 @@ class ListingSnapshot:
             if (
                 data.get("version") != self.VERSION
                 or data.get("store") != self._store
-                or data.get("index") != list(index_key)
+                # None: taken while the store had no index.json (a store
+                # only sessionctl appended to); an index appearing since
+                # invalidates it like any other change of the index.
+                or data.get("index") != (None if index_key is None else list(index_key))
             ):
                 return None
             raw: list[Any] = data["rows"]
@@ -219,11 +222,12 @@ class ListingSnapshot:
         a same-size rewrite within one clock tick would keep size and mtime.
         ``index.json`` is always replaced by rename (a new inode), so its key
         alone is safe."""
-        if self._path is None or index_key is None:
+        if self._path is None:
             return
         recent = time.time_ns() - _RACY_NS
         rows = [r._replace(racy=1) if r.mtime_ns >= recent else r for r in rows]
-        payload = {"version": self.VERSION, "store": self._store, "index": list(index_key),
+        index = None if index_key is None else list(index_key)
+        payload = {"version": self.VERSION, "store": self._store, "index": index,
                    "rows": [list(r) for r in rows]}
         try:
             data = orjson.dumps(payload)
