@@ -24,8 +24,9 @@ from .storage.removal import CleanupReport
 from .storage.store import FileStore, new_session
 
 if TYPE_CHECKING:
+    from .storage.purge import PurgeReport
     from .storage.rename import RenameReport
-    from .storage.trash import PurgeReport, RestoreReport, TrashEntry, TrashReport
+    from .storage.trash import RestoreReport, TrashEntry, TrashReport
 
 __all__ = [
     "CleanupReport",
@@ -109,9 +110,9 @@ class JSONLStore(FileStore):
               by: str = "library") -> PurgeReport:
         """Remove trash entries for good (of ``session_ids``, deleted before
         ``before``; all when both are ``None``)."""
-        from .storage import trash
+        from .storage import purge as purging
 
-        return trash.purge(self, session_ids, before=before, dry_run=dry_run, by=by)
+        return purging.purge(self, session_ids, before=before, dry_run=dry_run, by=by)
 
     def cleanup(
         self, *, before: datetime | None = None, empty: bool = False, dry_run: bool = False,
@@ -121,10 +122,10 @@ class JSONLStore(FileStore):
         idle ones without user text) to the trash, or remove them for good
         with ``purge``; pinned and in-use sessions are skipped. With
         ``trash_retention``, older trash entries are purged."""
-        from .storage import trash
+        from .storage import purge as purging
 
-        return trash.cleanup(self, before=before, empty=empty, dry_run=dry_run,
-                             purge_now=purge, trash_retention=trash_retention, by=by)
+        return purging.cleanup(self, before=before, empty=empty, dry_run=dry_run,
+                               purge_now=purge, trash_retention=trash_retention, by=by)
 
     def cleanup_older_than(self, before: datetime) -> int:
         """The seed's cleanup: remove sessions updated before ``before`` for

@@ -969,14 +969,14 @@ def test_cleanup_removal_failure_exit_1(st: Store, monkeypatch: pytest.MonkeyPat
     from sessionctl import StoreIOError
     from sessionctl.storage import removal
 
-    real = removal._unlink_locked
+    real = removal.unlink_locked
 
     def failing(sid: str, st: os.stat_result, path: str | Path) -> None:
         if sid == HIDDEN:
             raise StoreIOError(f"cannot remove session {sid}: Read-only file system")
         real(sid, st, path)
 
-    monkeypatch.setattr(removal, "_unlink_locked", failing)
+    monkeypatch.setattr(removal, "unlink_locked", failing)
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-03-03T12:00:00Z", "--purge", code=1)
     assert r.stdout == ""
     assert lines(r.stderr) == [

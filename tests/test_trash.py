@@ -23,6 +23,7 @@ from sessionctl.errors import (
     StoreIOError,
     UsageError,
 )
+from sessionctl.storage import purge as pg
 from sessionctl.storage import trash as tr
 from sessionctl.storage.audit import AuditLog
 from sessionctl.storage.index import read_index
@@ -227,7 +228,7 @@ def test_cleanup_moves_to_trash_skips_pinned_and_held(
     make(d, "new", updated=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
     Labels(d).pin(["pin"])
     with lock_holder(d / "held.lock") as pid:
-        rep = tr.cleanup(store, before=datetime(2021, 1, 1, tzinfo=timezone.utc), by="cleanup")
+        rep = pg.cleanup(store, before=datetime(2021, 1, 1, tzinfo=timezone.utc), by="cleanup")
     assert sorted(rep.removed) == ["o1", "o2"]
     assert dict(rep.skipped) == {"pin": "pinned", "held": f"in use by process {pid}"}
     assert sorted(os.listdir(d / ".trash")) == ["o1.jsonl", "o2.jsonl"]
@@ -243,7 +244,7 @@ def test_cleanup_dry_run_changes_nothing(store: JSONLStore) -> None:
     tr.trash(store, ["o2"])
     store.list()
     before = snapshot(d)
-    rep = tr.cleanup(store, before=FUTURE, dry_run=True, trash_retention=timedelta(minutes=1))
+    rep = pg.cleanup(store, before=FUTURE, dry_run=True, trash_retention=timedelta(minutes=1))
     assert rep.removed == ["o1"]
     assert snapshot(d) == before
 
@@ -259,7 +260,7 @@ def test_cleanup_trash_retention_purges_old_entries(store: JSONLStore) -> None:
     rec = json.loads(log.read_text())
     rec["time"] = "2020-01-01T00:00:00.000000000Z"
     log.write_text(json.dumps(rec) + "\n")
-    rep = tr.cleanup(store, before=datetime(2000, 1, 1, tzinfo=timezone.utc),
+    rep = pg.cleanup(store, before=datetime(2000, 1, 1, tzinfo=timezone.utc),
                      trash_retention=timedelta(days=30), by="cleanup")
     assert rep.purged == ["gone"] and rep.removed == []
     assert os.listdir(d / ".trash") == []
@@ -270,7 +271,7 @@ def test_cleanup_trash_retention_purges_old_entries(store: JSONLStore) -> None:
 def test_cleanup_purge_now_is_permanent(store: JSONLStore) -> None:
     d = store.dir
     make(d, "o1")
-    rep = tr.cleanup(store, before=FUTURE, purge_now=True, by="cleanup")
+    rep = pg.cleanup(store, before=FUTURE, purge_now=True, by="cleanup")
     assert rep.removed == ["o1"]
     assert not (d / ".trash").exists() or os.listdir(d / ".trash") == []
     assert [r.action for r in AuditLog(d).read().records] == ["purge"]
@@ -281,11 +282,11 @@ def test_trash_empty_older_than(store: JSONLStore) -> None:
     make(d, "a1")
     make(d, "b2")
     tr.trash(store, ["a1", "b2"])
-    rep = tr.purge(store, before=datetime(2000, 1, 1, tzinfo=timezone.utc))
+    rep = pg.purge(store, before=datetime(2000, 1, 1, tzinfo=timezone.utc))
     assert rep.purged == []
-    dry = tr.purge(store, dry_run=True)
+    dry = pg.purge(store, dry_run=True)
     assert len(dry.purged) == 2 and len(os.listdir(d / ".trash")) == 2
-    assert {e.id for e in tr.purge(store).purged} == {"a1", "b2"}
+    assert {e.id for e in pg.purge(store).purged} == {"a1", "b2"}
     assert os.listdir(d / ".trash") == []
 
 
@@ -474,8 +475,8 @@ def test_labels_go_with_every_purge(store: JSONLStore) -> None:
     for sid in ("a1", "b2", "c3"):
         make(d, sid)
     Labels(d).tag(["a1", "b2", "c3"], ["x"])
-    tr.delete_for_good(store, ["a1"])
-    tr.cleanup(store, before=FUTURE, purge_now=True)  # b2 and c3, for good
+    pg.delete_for_good(store, ["a1"])
+    pg.cleanup(store, before=FUTURE, purge_now=True)  # b2 and c3, for good
     assert Labels(d).read().sessions == {}
 
 

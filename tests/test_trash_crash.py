@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 from sessionctl import JSONLStore
+from sessionctl.storage import purge as pg
 from sessionctl.storage import trash as tr
 from sessionctl.storage.index import read_index
 
@@ -30,17 +31,17 @@ _CHILD = r"""
 import sys
 from datetime import datetime, timedelta, timezone
 from sessionctl import JSONLStore
-from sessionctl.storage import trash
+from sessionctl.storage import purge
 store = JSONLStore(sys.argv[1])
-batch = trash._cleanup_batch
+batch = purge._cleanup_batch
 def announced(*a, **k):
     sys.stdout.write("batch\n")  # the moves begin: the parent aims its kill here
     sys.stdout.flush()
     return batch(*a, **k)
-trash._cleanup_batch = announced
+purge._cleanup_batch = announced
 sys.stdout.write("start\n")
 sys.stdout.flush()
-trash.cleanup(store, before=datetime.now(timezone.utc) + timedelta(days=1), by="cleanup")
+purge.cleanup(store, before=datetime.now(timezone.utc) + timedelta(days=1), by="cleanup")
 sys.stdout.write("done\n")
 sys.stdout.flush()
 """
@@ -116,7 +117,7 @@ def test_sigkill_during_cleanup_into_trash(tmp_path: Path) -> None:
             finally:
                 os.close(fd)
         # A second cleanup finishes the job.
-        rep = tr.cleanup(store, before=datetime.now(timezone.utc) + timedelta(days=1))
+        rep = pg.cleanup(store, before=datetime.now(timezone.utc) + timedelta(days=1))
         assert rep.failed == [] and rep.skipped == []
         assert sorted(rep.removed) == sorted(in_store)
         in_store, in_trash = _where(d, written)

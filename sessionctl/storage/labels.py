@@ -306,9 +306,9 @@ def change(
         labels.untag(ids, norm)
     else:
         labels.pin(ids, pinned=action == "pin")
-    from .trash import _titles
+    from .trashio import session_titles
 
-    titles = _titles(store, ids)
+    titles = session_titles(store, ids)
     records = []
     for sid in ids:
         extra: dict[str, JSON] = {"tags": norm} if norm else {}

@@ -122,7 +122,7 @@ class Remover:
             with locking.file_lock(self.layout.session_flock(sid), timeout=LOCK_TIMEOUT,
                                    session_id=sid):
                 path = self.layout.session(sid)
-                _unlink_locked(sid, os.lstat(path), path)
+                unlink_locked(sid, os.lstat(path), path)
         except FileNotFoundError:
             pass  # already gone: the goal is reached
         except OSError as err:
@@ -150,7 +150,7 @@ class Remover:
         if dry_run:
             report.removed = candidates
             return report
-        due = _Due(self.lister, cut, empty, idle, listing.keys)
+        due = Due(self.lister, cut, empty, idle, listing.keys)
         dkey = locking.dir_key(self.layout.dir)  # once, not three stats per removal
         base = os.fspath(self.layout.dir)  # ids come from the listing: valid names
         for sid in candidates:
@@ -166,7 +166,7 @@ class Remover:
         return report
 
     def _remove_if_due(
-        self, sid: str, base: str, dkey: str | None, due: _Due
+        self, sid: str, base: str, dkey: str | None, due: Due
     ) -> tuple[str, str]:
         """(outcome, reason) for one candidate: removed, skipped or failed."""
         # Plain strings: building Paths was a tenth of a cleanup's time.
@@ -192,7 +192,7 @@ class Remover:
                     raise StoreIOError.wrap(f"remove session {sid}", err) from err
                 if not due(sid, st):
                     return "skipped", "updated while cleaning up"
-                _unlink_locked(sid, st, path)
+                unlink_locked(sid, st, path)
             return "removed", ""
         except SessionError as err:
             return "failed", str(err)
@@ -200,7 +200,7 @@ class Remover:
             handle.release()
 
 
-class _Due:
+class Due:
     """Re-checks a cleanup candidate under its locks: an agent may have
     appended since the listing, and a session touched a minute ago must
     never go."""
@@ -230,7 +230,7 @@ class _Due:
             self.empty and info.hidden and info.updated[0] < self.idle)
 
 
-def _unlink_locked(sid: str, st: os.stat_result, path: str | Path) -> None:
+def unlink_locked(sid: str, st: os.stat_result, path: str | Path) -> None:
     """Remove the session file ``path`` (``st``: its lstat), its flock held."""
     if stat.S_ISDIR(st.st_mode):
         raise CorruptStore(f"cannot remove session {sid}: not a regular file")

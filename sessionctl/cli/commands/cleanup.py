@@ -44,7 +44,7 @@ def cleanup(
     from datetime import timedelta
 
     from ...core.timespec import age_cutoff, parse_age, parse_date
-    from ...storage import trash
+    from ...storage import purge as purging
 
     if older_than is not None and before is not None:
         raise UsageError("use --older-than or --before, not both")
@@ -57,8 +57,8 @@ def cleanup(
         cutoff = age_cutoff(older_than)
     elif before is not None:
         cutoff = parse_date(before)
-    report = trash.cleanup(common.store(), before=cutoff, empty=empty, dry_run=dry_run,
-                           purge_now=purge, trash_retention=retention, by="cleanup")
+    report = purging.cleanup(common.store(), before=cutoff, empty=empty, dry_run=dry_run,
+                             purge_now=purge, trash_retention=retention, by="cleanup")
     if as_json:
         from ...core.records import json_bytes
 

@@ -29,6 +29,7 @@ def delete(
 ) -> None:
     """Move sessions to the trash (undo with restore). Every id is checked
     first; nothing is removed if one is bad, pinned or in use."""
+    from ...storage import purge as purging
     from ...storage import trash
 
     store = common.store()
@@ -39,7 +40,7 @@ def delete(
         sys.stdout.write("".join(f"{sid}\n" for sid in resolved))
         return
     if purge:
-        report = trash.delete_for_good(store, resolved, force=force, by="delete")
+        report = purging.delete_for_good(store, resolved, force=force, by="delete")
     else:
         report = trash.trash(store, resolved, force=force, by="delete")
     if verbose:

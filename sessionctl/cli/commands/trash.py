@@ -57,7 +57,8 @@ def empty(
     from datetime import datetime, timezone
 
     from ...core.timespec import parse_age
-    from ...storage.trash import purge, trashed
+    from ...storage.purge import purge
+    from ...storage.trash import trashed
 
     cutoff = None if older_than is None else datetime.now(timezone.utc) - parse_age(older_than)
     store = common.store()
