@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 from markdown_it import MarkdownIt
 
 from sessionctl.core.models import Message
-from sessionctl.export.markdown import ExportHeader, open_block_closer, render_markdown
+from sessionctl.export.balance import open_block_closer
+from sessionctl.export.markdown import ExportHeader, render_markdown
 
 MD = MarkdownIt("commonmark")
 T0 = 1795532083 * 10**9
