@@ -14,7 +14,8 @@ from typing import Any
 import pytest
 
 from sessionctl import JSONLStore, Message
-from sessionctl.cache.search import SCHEMA_VERSION, SearchIndex, run_search
+from sessionctl.cache.search import run_search
+from sessionctl.cache.search_index import SCHEMA_VERSION, SearchIndex
 from sessionctl.core.query import parse_query
 from tests.cli_helpers import check_stderr, invoke, run, sid, text_msg, write_session
 
@@ -778,10 +779,10 @@ def test_words_inside_words_both_vocabulary_paths(
 ) -> None:
     """A bare word matches inside longer words, whether the vocabulary was
     collected word by word (a small catch-up) or from the index (a build)."""
-    import sessionctl.cache.search as search_mod
+    import sessionctl.cache.search_catchup as catchup_mod
 
     if from_index:
-        monkeypatch.setattr(search_mod, "_VOCAB_SCAN_BYTES", 0)
+        monkeypatch.setattr(catchup_mod, "_VOCAB_SCAN_BYTES", 0)
     store = tmp_path / "store"
     store.mkdir(mode=0o700)
     write_session(store, sid(1), user="the reindexing job")
@@ -796,9 +797,9 @@ def test_catch_up_in_many_batches(tmp_path: Path, cache_env: Path,
                                   monkeypatch: pytest.MonkeyPatch) -> None:
     """A catch-up commits batch by batch (other searches move on between
     them); every file is indexed once."""
-    import sessionctl.cache.search as search_mod
+    import sessionctl.cache.search_catchup as catchup_mod
 
-    monkeypatch.setattr(search_mod, "_BATCH_BYTES", 1)
+    monkeypatch.setattr(catchup_mod, "_BATCH_BYTES", 1)
     store = tmp_path / "store"
     store.mkdir(mode=0o700)
     for k in range(1, 8):
@@ -812,9 +813,9 @@ def test_garbage_outweighing_live_rows_rebuilds(small: Path, cache_env: Path,
                                                 monkeypatch: pytest.MonkeyPatch) -> None:
     """Rows of rewritten and removed files stay behind in the contentless
     index until they outweigh the live ones; then it is built afresh, whole."""
-    import sessionctl.cache.search as search_mod
+    import sessionctl.cache.search_index as index_mod
 
-    monkeypatch.setattr(search_mod, "GARBAGE_MIN", 2)
+    monkeypatch.setattr(index_mod, "GARBAGE_MIN", 2)
     os.unlink(small / f"{sid(2)}.jsonl")
     write_session(small, sid(3), user="a fresh bittern")
     assert [r["id"] for r in search_json(small, "bittern")] == [sid(3)]
@@ -851,7 +852,7 @@ def test_index_that_cannot_be_opened_still_searches(small: Path, cache_env: Path
 def test_search_fold_agrees_with_the_record_reader(cq: tuple[Path, dict[str, str]]) -> None:
     """The index's documents (and their N) are what the one record reader's
     fold gives for every corpus file: duplicates, checkpoints, damage alike."""
-    from sessionctl.cache.search import _read_docs
+    from sessionctl.cache.search_catchup import read_docs
     from sessionctl.core.folds import read_records
     from sessionctl.core.search_fold import SearchDocs, SearchFold
 
@@ -861,5 +862,5 @@ def test_search_fold_agrees_with_the_record_reader(cq: tuple[Path, dict[str, str
         with open(path, "rb") as f:
             read_records(f, docs)
         with open(path, "rb") as f:
-            _, rows = _read_docs(f, 0, path.stat().st_size, SearchFold())
+            _, rows = read_docs(f, 0, path.stat().st_size, SearchFold())
         assert [d for d, _, _ in rows] == docs.docs, path.name

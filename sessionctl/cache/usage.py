@@ -34,7 +34,7 @@ from ..storage import bulk
 from ..storage.fsio import atomic_write, ensure_dir
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
-from ..storage.summaries import FileKey, _tag
+from ..storage.summaries import FileKey, store_tag
 
 if TYPE_CHECKING:
     from ..core.folds import Summary
@@ -68,7 +68,7 @@ class UsageCache:
         self.unit = unit
         name = "day" if unit == DAY_MINUTES else f"{unit}m"
         self._path = (None if cache_dir is None
-                      else cache_dir / f"usage-{name}-{_tag(self._store)}.json")
+                      else cache_dir / f"usage-{name}-{store_tag(self._store)}.json")
         self._entries: dict[str, tuple[FileKey, JSON]] = {}
         self._dirty = False
         self.loaded = False

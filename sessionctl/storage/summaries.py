@@ -21,7 +21,7 @@ from ..core.folds import Summary
 from ..core.session import SessionInfo
 from .fsio import atomic_write, ensure_dir
 
-__all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache"]
+__all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache", "store_tag"]
 
 #: Files modified this recently are not cached (see SummaryCache.flush).
 _RACY_NS = 3 * 10**9
@@ -39,7 +39,7 @@ class FileKey(NamedTuple):
         return cls(st.st_size, st.st_mtime_ns, st.st_ino)
 
 
-def _tag(store: str) -> str:
+def store_tag(store: str) -> str:
     """A short name for a store's cache files. Not a security boundary: each
     file records the full store path and is ignored for another store, so a
     clash only costs speed. (zlib is loaded anyway; hashlib would cost
@@ -64,7 +64,7 @@ class SummaryCache:
         self._path: Path | None = None
         self._store = str(store_dir)
         if cache_dir is not None:
-            self._path = cache_dir / f"summaries-{_tag(self._store)}.json"
+            self._path = cache_dir / f"summaries-{store_tag(self._store)}.json"
 
     @property
     def _entries(self) -> dict[str, tuple[FileKey, Summary]]:
@@ -188,7 +188,7 @@ class ListingSnapshot:
         self._path: Path | None = None
         self._store = str(store_dir)
         if cache_dir is not None:
-            tag = _tag(self._store)
+            tag = store_tag(self._store)
             self._path = cache_dir / f"listing-{tag}.json"
 
     def load(self, index_key: FileKey | None) -> list[Row] | None:

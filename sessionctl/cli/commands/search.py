@@ -17,7 +17,7 @@ if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
     from rich.progress import TaskID
 
-    from ...cache.search import Progress
+    from ...cache.search_catchup import Progress
     from ...core.session import SessionInfo
 
 __all__ = ["EPILOG", "ROLES", "app", "search"]
