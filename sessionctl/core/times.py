@@ -17,7 +17,8 @@ __all__ = ["ZERO_TIME", "format_ns", "from_datetime", "parse_ns", "to_datetime",
 #: Go's zero ``time.Time``: the reference writes it for "unset".
 ZERO_TIME = "0001-01-01T00:00:00Z"
 _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
-_RFC3339 = re.compile(
+#: An RFC 3339 date-time (also how usage records are bucketed by time).
+RFC3339 = re.compile(
     r"(\d{4})-(\d{2})-(\d{2})[Tt ](\d{2}):(\d{2}):(\d{2})(?:\.(\d{1,9}))?"
     r"(?:([Zz])|([+-])(\d{2}):(\d{2}))"
 )
@@ -30,7 +31,7 @@ def parse_ns(value: object) -> int | None:
     """Nanoseconds since the epoch of an RFC 3339 string; ``None`` if unset or bad."""
     if not isinstance(value, str):
         return None
-    m = _RFC3339.fullmatch(value)
+    m = RFC3339.fullmatch(value)
     if m is None:
         return None
     y, mo, d, h, mi, s, frac, _z, sign, oh, om = m.groups()

@@ -38,7 +38,7 @@ from typing import Any
 
 from .folds import Fold, read_records
 from .records import Readable
-from .times import _RFC3339, parse_ns
+from .times import RFC3339, parse_ns
 
 __all__ = ["FileUsage", "UsageFold", "billable_input", "call_total", "fold_usage"]
 
@@ -90,7 +90,7 @@ def _minute(value: object) -> int | None:
     converted once per process, its minutes added to it."""
     if not isinstance(value, str):
         return None
-    m = _RFC3339.fullmatch(value)
+    m = RFC3339.fullmatch(value)
     if m is None:
         return None
     y, mo, d, h, mi, _s, _frac, _z, sign, oh, om = m.groups()
