@@ -176,3 +176,24 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Session id or unique p
 IdsArg = Annotated[list[str], typer.Argument(metavar="ID...", help="Session ids or prefixes.",
                                              autocompletion=complete_ids)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+
+
+def change_labels(action: str, session_ids: list[str], tags: list[str] | None,
+                  verbose: bool) -> None:
+    """``tag``/``untag`` (one session, ``tags``) and ``pin``/``unpin``
+    (several sessions): resolve, change ``labels.json``, report."""
+    from ..storage.labels import change, normalize_tags
+
+    norm = normalize_tags(tags) if tags is not None else None  # a bad tag: usage error first
+    st = store()
+    resolved = list(dict.fromkeys(st.resolve_id(a) for a in session_ids))
+    if norm is None:
+        lines = change(st, action, resolved, by=action)
+    else:
+        lines = change(st, action, resolved, norm, by=action)
+    for line in lines:
+        err(f"warning: {line}")
+    if verbose:
+        done = {"tag": "tagged", "untag": "untagged", "pin": "pinned", "unpin": "unpinned"}
+        for sid in resolved:
+            err(f"{done[action]} {sid}" + ("" if norm is None else f": {' '.join(norm)}"))

@@ -26,12 +26,4 @@ def tag_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Tag a session (list --tag finds it)."""
-    from ...storage.labels import change, normalize_tags
-
-    norm = normalize_tags(tags)  # a bad tag is a usage error before anything else
-    store = common.store()
-    sid = store.resolve_id(session_id)
-    for line in change(store, "tag", [sid], norm, by="tag"):
-        common.err(f"warning: {line}")
-    if verbose:
-        common.err(f"tagged {sid}: {' '.join(norm)}")
+    common.change_labels("tag", [session_id], tags, verbose)

@@ -26,12 +26,4 @@ def untag_cmd(
     verbose: VerboseOpt = False,
 ) -> None:
     """Remove tags from a session."""
-    from ...storage.labels import change, normalize_tags
-
-    norm = normalize_tags(tags)  # a bad tag is a usage error before anything else
-    store = common.store()
-    sid = store.resolve_id(session_id)
-    for line in change(store, "untag", [sid], norm, by="untag"):
-        common.err(f"warning: {line}")
-    if verbose:
-        common.err(f"untagged {sid}: {' '.join(norm)}")
+    common.change_labels("untag", [session_id], tags, verbose)
