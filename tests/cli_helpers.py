@@ -13,12 +13,10 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner, Result
 
 import sessionctl
 from sessionctl.cli.app import app
-from sessionctl.storage import fsio
 
 ANSI = re.compile(r"\x1b\[|\x1b\]")
 #: Children import the very package the tests import.
@@ -89,12 +87,8 @@ def leftovers(directory: Path) -> list[str]:
 
 # -- in-process ------------------------------------------------------------
 
-@pytest.fixture
-def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process CLI tests are about output and exit codes, not durability
-    (tests/test_durability.py): skip the fsyncs that dominate their time."""
-    monkeypatch.setattr(fsio, "_fsync", lambda fd: None)
-
+# In-process CLI tests are about output and exit codes, not durability
+# (tests/test_durability.py): they use conftest's ``fast_fsync`` fixture.
 
 _runner = CliRunner()
 
