@@ -18,6 +18,11 @@ from typer.testing import CliRunner, Result
 import sessionctl
 from sessionctl.cli.app import app
 
+try:
+    from .helpers_proc import child_env
+except ImportError:
+    from helpers_proc import child_env  # type: ignore[no-redef]
+
 ANSI = re.compile(r"\x1b\[|\x1b\]")
 #: Children import the very package the tests import.
 PACKAGE_ROOT = Path(sessionctl.__file__).resolve().parent.parent
@@ -123,23 +128,6 @@ def invoke(
 
 
 # -- subprocess ------------------------------------------------------------
-
-def child_env(**extra: str | None) -> dict[str, str]:
-    """The test's environment (conftest points HOME and the cache at tmp
-    dirs) for a child ``python -m sessionctl``; ``None`` removes a variable."""
-    env = dict(os.environ)
-    env.pop("SESSIONCTL_DEBUG", None)
-    env.pop("SESSIONCTL_RESUME_COMMAND", None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
-    for key, value in extra.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
 
 def run(
     *args: object, env: Mapping[str, str] | None = None, cwd: Path | None = None,

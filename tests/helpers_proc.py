@@ -43,11 +43,29 @@ EXIT_INJECTED = 77  # exit status of a child killed by an injected crash
 # =============================================================================
 
 
-def child_env(cache_dir: Path) -> dict[str, str]:
+def child_env(cache_dir: Path | None = None, **extra: str | None) -> dict[str, str]:
+    """The one environment of every child process of the tests (helpers
+    and ``python -m sessionctl``): the test's environment (conftest points
+    HOME and the cache at tmp dirs), no ``SESSIONCTL_DIR``/``_DEBUG``/
+    ``_RESUME_COMMAND``, the tested package first on ``PYTHONPATH``;
+    ``cache_dir`` sets ``SESSIONCTL_CACHE_DIR``; in ``extra``, ``None``
+    removes a variable."""
+    import sessionctl
+
+    package_root = Path(sessionctl.__file__).resolve().parent.parent
     env = dict(os.environ)
-    env["SESSIONCTL_CACHE_DIR"] = str(cache_dir)
+    for key in ("SESSIONCTL_DIR", "SESSIONCTL_DEBUG", "SESSIONCTL_RESUME_COMMAND"):
+        env.pop(key, None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("SESSIONCTL_DIR", None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(package_root), env.get("PYTHONPATH", "")) if p)
+    if cache_dir is not None:
+        env["SESSIONCTL_CACHE_DIR"] = str(cache_dir)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
