@@ -4,8 +4,6 @@ subprocess runner that both refuse tracebacks on stderr."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -19,8 +17,10 @@ import sessionctl
 from sessionctl.cli.app import app
 
 try:
+    from .builders import write_lines
     from .helpers_proc import child_env
 except ImportError:
+    from builders import write_lines  # type: ignore[no-redef]
     from helpers_proc import child_env  # type: ignore[no-redef]
 
 ANSI = re.compile(r"\x1b\[|\x1b\]")
@@ -73,11 +73,7 @@ def write_session(
             messages.append(text_msg("assistant", assistant))
     lines += [{"type": "message", "session_id": session_id, "message": m} for m in messages]
     lines += list(records)
-    path = store / f"{session_id}.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines),
-                    encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path
+    return write_lines(store / f"{session_id}.jsonl", *lines)
 
 
 def session_files(store: Path) -> list[str]:

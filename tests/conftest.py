@@ -17,6 +17,13 @@ import pytest
 
 from sessionctl import JSONLStore
 
+try:
+    from .builders import write_lines
+except ImportError:
+    from builders import write_lines  # type: ignore[no-redef]
+
+__all__ = ["write_lines"]  # the one session-file writer (tests/builders.py)
+
 FIXTURES = Path(__file__).parent / "fixtures"
 V1333 = FIXTURES / "ggcode-v1.3.33"
 V13216 = FIXTURES / "ggcode-v1.3.216"
@@ -107,17 +114,6 @@ def read_records(path: Path) -> list[Any]:
         except ValueError:
             continue
     return out
-
-
-def write_lines(path: Path, *records: Any, raw: bytes = b"") -> Path:
-    """Write records as JSON lines (then ``raw`` bytes) to ``path``, 0600."""
-    data = b"".join(
-        (r if isinstance(r, bytes) else json.dumps(r, ensure_ascii=False).encode()) + b"\n"
-        for r in records
-    )
-    path.write_bytes(data + raw)
-    os.chmod(path, 0o600)
-    return path
 
 
 _HOLDER = r"""

@@ -29,6 +29,11 @@ from sessionctl.storage import locking
 from sessionctl.storage.index import read_index, write_index
 
 try:
+    from .builders import write_lines
+except ImportError:
+    from builders import write_lines
+
+try:
     from . import helpers_proc as hp
 except ImportError:
     import helpers_proc as hp
@@ -44,9 +49,7 @@ def _write_session(d: Path, sid: str, text: str = "hello") -> bytes:
          "message": {"id": f"msg_{sid}", "role": "user",
                      "content": [{"type": "text", "text": text}]}},
     ]
-    data = b"".join(json.dumps(x).encode() + b"\n" for x in lines)
-    (d / f"{sid}.jsonl").write_bytes(data)
-    return data
+    return write_lines(d / f"{sid}.jsonl", *lines, ensure_ascii=True, mode=None).read_bytes()
 
 
 @pytest.fixture
