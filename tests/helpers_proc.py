@@ -139,7 +139,7 @@ class Child:
 class Procs:
     """Spawns helper children; kills whatever is still running at the end."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path | None) -> None:
         self.env = child_env(cache_dir)
         self.children: list[Child] = []
 
@@ -161,6 +161,39 @@ class Procs:
                 with contextlib.suppress(Exception):
                     if stream is not None:
                         stream.close()
+
+
+class Agent:
+    """A raw agent child (``cmd_agent``) holding one lock file."""
+
+    def __init__(self, procs: Procs, path: Path, kind: str, **kw: Any) -> None:
+        self.child = procs.spawn("agent", f"agent:{path.name}", path=str(path), kind=kind, **kw)
+        line = self.child.readline(timeout=30)
+        self.held = line.startswith("held")
+        self.pid = int(line.split()[1])
+
+    def release(self) -> float:
+        self.child.send("release")
+        t = float(self.child.expect("released", timeout=10).split()[1])
+        self.child.send("exit")
+        self.child.wait(timeout=10)
+        return t
+
+
+@contextlib.contextmanager
+def agent_holding(path: Path) -> Iterator[int]:
+    """Another process holds ``path`` (an ``<id>.lock``) the way an agent
+    does (``GoSessionLock``: flock, its PID written without a newline);
+    yields the PID. On exit it lets go as a crashed agent would: the file
+    stays behind, unheld."""
+    procs = Procs(None)
+    try:
+        agent = Agent(procs, path, "session", unlink=False)
+        assert agent.held, f"{path.name} busy (pid {agent.pid})"
+        yield agent.pid
+        agent.release()
+    finally:
+        procs.close()
 
 
 def read_lines(path: Path) -> list[bytes]:

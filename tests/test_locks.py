@@ -61,21 +61,7 @@ def store(tmp_path: Path) -> JSONLStore:
     return st
 
 
-class Agent:
-    """A raw agent child holding one lock file."""
-
-    def __init__(self, procs: hp.Procs, path: Path, kind: str, **kw: Any) -> None:
-        self.child = procs.spawn("agent", f"agent:{path.name}", path=str(path), kind=kind, **kw)
-        line = self.child.readline(timeout=30)
-        self.held = line.startswith("held")
-        self.pid = int(line.split()[1])
-
-    def release(self) -> float:
-        self.child.send("release")
-        t = float(self.child.expect("released", timeout=10).split()[1])
-        self.child.send("exit")
-        self.child.wait(timeout=10)
-        return t
+Agent = hp.Agent
 
 
 def agent_try(procs: hp.Procs, path: Path) -> str:
