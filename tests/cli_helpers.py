@@ -4,8 +4,6 @@ subprocess runner that both refuse tracebacks on stderr."""
 
 from __future__ import annotations
 
-import json
-import os
 import re
 import subprocess
 import sys
@@ -13,12 +11,17 @@ from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
-import pytest
 from typer.testing import CliRunner, Result
 
 import sessionctl
 from sessionctl.cli.app import app
-from sessionctl.storage import fsio
+
+try:
+    from .builders import write_lines
+    from .helpers_proc import child_env
+except ImportError:
+    from builders import write_lines  # type: ignore[no-redef]
+    from helpers_proc import child_env  # type: ignore[no-redef]
 
 ANSI = re.compile(r"\x1b\[|\x1b\]")
 #: Children import the very package the tests import.
@@ -70,11 +73,7 @@ def write_session(
             messages.append(text_msg("assistant", assistant))
     lines += [{"type": "message", "session_id": session_id, "message": m} for m in messages]
     lines += list(records)
-    path = store / f"{session_id}.jsonl"
-    path.write_text("".join(json.dumps(r, ensure_ascii=False) + "\n" for r in lines),
-                    encoding="utf-8")
-    os.chmod(path, 0o600)
-    return path
+    return write_lines(store / f"{session_id}.jsonl", *lines)
 
 
 def session_files(store: Path) -> list[str]:
@@ -89,12 +88,8 @@ def leftovers(directory: Path) -> list[str]:
 
 # -- in-process ------------------------------------------------------------
 
-@pytest.fixture
-def no_fsync(monkeypatch: pytest.MonkeyPatch) -> None:
-    """In-process CLI tests are about output and exit codes, not durability
-    (tests/test_durability.py): skip the fsyncs that dominate their time."""
-    monkeypatch.setattr(fsio, "_fsync", lambda fd: None)
-
+# In-process CLI tests are about output and exit codes, not durability
+# (tests/test_durability.py): they use conftest's ``fast_fsync`` fixture.
 
 _runner = CliRunner()
 
@@ -129,23 +124,6 @@ def invoke(
 
 
 # -- subprocess ------------------------------------------------------------
-
-def child_env(**extra: str | None) -> dict[str, str]:
-    """The test's environment (conftest points HOME and the cache at tmp
-    dirs) for a child ``python -m sessionctl``; ``None`` removes a variable."""
-    env = dict(os.environ)
-    env.pop("SESSIONCTL_DEBUG", None)
-    env.pop("SESSIONCTL_RESUME_COMMAND", None)
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env["PYTHONPATH"] = os.pathsep.join(
-        p for p in (str(PACKAGE_ROOT), env.get("PYTHONPATH", "")) if p)
-    for key, value in extra.items():
-        if value is None:
-            env.pop(key, None)
-        else:
-            env[key] = value
-    return env
-
 
 def run(
     *args: object, env: Mapping[str, str] | None = None, cwd: Path | None = None,

@@ -6,8 +6,6 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import subprocess
-import sys
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
@@ -16,6 +14,13 @@ from typing import Any
 import pytest
 
 from sessionctl import JSONLStore
+
+try:
+    from .builders import write_lines
+except ImportError:
+    from builders import write_lines  # type: ignore[no-redef]
+
+__all__ = ["write_lines"]  # the one session-file writer (tests/builders.py)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1333 = FIXTURES / "ggcode-v1.3.33"
@@ -109,45 +114,18 @@ def read_records(path: Path) -> list[Any]:
     return out
 
 
-def write_lines(path: Path, *records: Any, raw: bytes = b"") -> Path:
-    """Write records as JSON lines (then ``raw`` bytes) to ``path``, 0600."""
-    data = b"".join(
-        (r if isinstance(r, bytes) else json.dumps(r, ensure_ascii=False).encode()) + b"\n"
-        for r in records
-    )
-    path.write_bytes(data + raw)
-    os.chmod(path, 0o600)
-    return path
-
-
-_HOLDER = r"""
-import fcntl, os, sys
-fd = os.open(sys.argv[1], os.O_CREAT | os.O_RDWR, 0o600)
-fcntl.flock(fd, fcntl.LOCK_EX)
-os.ftruncate(fd, 0)
-os.write(fd, str(os.getpid()).encode())
-sys.stdout.write("ready\n")
-sys.stdout.flush()
-sys.stdin.read()
-"""
-
-
 @contextmanager
 def hold_lock(path: Path) -> Iterator[int]:
     """Another process holds ``path`` (an ``<id>.lock``) the way an agent
-    does: flock(LOCK_EX), its PID written without a newline. Yields the PID."""
-    proc = subprocess.Popen(
-        [sys.executable, "-c", _HOLDER, str(path)],
-        stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True,
-    )
+    does: flock(LOCK_EX), its PID written without a newline. Yields the PID.
+    The one agent of the tests: ``helpers_proc.agent_holding``."""
     try:
-        assert proc.stdout is not None
-        assert proc.stdout.readline().strip() == "ready"
-        yield proc.pid
-    finally:
-        assert proc.stdin is not None
-        proc.stdin.close()
-        proc.wait(timeout=10)
+        from . import helpers_proc as hp
+    except ImportError:
+        import helpers_proc as hp  # type: ignore[no-redef]
+
+    with hp.agent_holding(path) as pid:
+        yield pid
 
 
 @pytest.fixture

@@ -43,11 +43,29 @@ EXIT_INJECTED = 77  # exit status of a child killed by an injected crash
 # =============================================================================
 
 
-def child_env(cache_dir: Path) -> dict[str, str]:
+def child_env(cache_dir: Path | None = None, **extra: str | None) -> dict[str, str]:
+    """The one environment of every child process of the tests (helpers
+    and ``python -m sessionctl``): the test's environment (conftest points
+    HOME and the cache at tmp dirs), no ``SESSIONCTL_DIR``/``_DEBUG``/
+    ``_RESUME_COMMAND``, the tested package first on ``PYTHONPATH``;
+    ``cache_dir`` sets ``SESSIONCTL_CACHE_DIR``; in ``extra``, ``None``
+    removes a variable."""
+    import sessionctl
+
+    package_root = Path(sessionctl.__file__).resolve().parent.parent
     env = dict(os.environ)
-    env["SESSIONCTL_CACHE_DIR"] = str(cache_dir)
+    for key in ("SESSIONCTL_DIR", "SESSIONCTL_DEBUG", "SESSIONCTL_RESUME_COMMAND"):
+        env.pop(key, None)
     env["PYTHONDONTWRITEBYTECODE"] = "1"
-    env.pop("SESSIONCTL_DIR", None)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(package_root), env.get("PYTHONPATH", "")) if p)
+    if cache_dir is not None:
+        env["SESSIONCTL_CACHE_DIR"] = str(cache_dir)
+    for key, value in extra.items():
+        if value is None:
+            env.pop(key, None)
+        else:
+            env[key] = value
     return env
 
 
@@ -121,7 +139,7 @@ class Child:
 class Procs:
     """Spawns helper children; kills whatever is still running at the end."""
 
-    def __init__(self, cache_dir: Path) -> None:
+    def __init__(self, cache_dir: Path | None) -> None:
         self.env = child_env(cache_dir)
         self.children: list[Child] = []
 
@@ -143,6 +161,39 @@ class Procs:
                 with contextlib.suppress(Exception):
                     if stream is not None:
                         stream.close()
+
+
+class Agent:
+    """A raw agent child (``cmd_agent``) holding one lock file."""
+
+    def __init__(self, procs: Procs, path: Path, kind: str, **kw: Any) -> None:
+        self.child = procs.spawn("agent", f"agent:{path.name}", path=str(path), kind=kind, **kw)
+        line = self.child.readline(timeout=30)
+        self.held = line.startswith("held")
+        self.pid = int(line.split()[1])
+
+    def release(self) -> float:
+        self.child.send("release")
+        t = float(self.child.expect("released", timeout=10).split()[1])
+        self.child.send("exit")
+        self.child.wait(timeout=10)
+        return t
+
+
+@contextlib.contextmanager
+def agent_holding(path: Path) -> Iterator[int]:
+    """Another process holds ``path`` (an ``<id>.lock``) the way an agent
+    does (``GoSessionLock``: flock, its PID written without a newline);
+    yields the PID. On exit it lets go as a crashed agent would: the file
+    stays behind, unheld."""
+    procs = Procs(None)
+    try:
+        agent = Agent(procs, path, "session", unlink=False)
+        assert agent.held, f"{path.name} busy (pid {agent.pid})"
+        yield agent.pid
+        agent.release()
+    finally:
+        procs.close()
 
 
 def read_lines(path: Path) -> list[bytes]:

@@ -26,7 +26,6 @@ from cli_helpers import (
     invoke,
     leftovers,
     new_store,
-    no_fsync,
     session_files,
     text_msg,
     write_session,
@@ -36,7 +35,7 @@ import sessionctl.cli.common as cli
 from sessionctl import JSONLStore, Message, new_session
 from sessionctl.core.times import format_ns
 
-pytestmark = pytest.mark.usefixtures(no_fsync.__name__)
+pytestmark = pytest.mark.usefixtures("fast_fsync")
 
 LockHolder = Callable[[Path], AbstractContextManager[int]]
 

@@ -21,6 +21,11 @@ from sessionctl.core.session import Session
 from sessionctl.storage.index import read_index
 
 try:
+    from .builders import write_lines
+except ImportError:
+    from builders import write_lines
+
+try:
     from . import helpers_proc as hp
 except ImportError:
     import helpers_proc as hp
@@ -324,13 +329,13 @@ def test_cleanup_never_deletes_an_append_it_did_not_see(
     from sessionctl.storage import locking
 
     sid = "old-session"
-    (store_dir / f"{sid}.jsonl").write_bytes(b"".join(json.dumps(r).encode() + b"\n" for r in [
+    write_lines(store_dir / f"{sid}.jsonl", *[
         {"type": "meta", "session_id": sid, "title": "old",
          "created_at": "2020-01-01T00:00:00Z", "updated_at": "2020-01-01T00:00:00Z"},
         {"type": "message", "session_id": sid, "timestamp": "2020-01-01T00:00:00Z",
          "message": {"id": "msg_old", "role": "user",
                      "content": [{"type": "text", "text": "long ago"}]}},
-    ]))
+    ], ensure_ascii=True, mode=None)
     store, agent = JSONLStore(store_dir), JSONLStore(store_dir)
     late = Message.text_message("user", "written just now")
     real = locking.file_lock

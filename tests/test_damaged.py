@@ -92,10 +92,7 @@ DAMAGED: dict[str, tuple[bytes, bool]] = {
 
 
 def _file(store: JSONLStore, *lines: bytes) -> Path:
-    path = store.dir / f"{SID}.jsonl"
-    path.write_bytes(b"".join(ln + b"\n" for ln in lines))
-    os.chmod(path, 0o600)
-    return path
+    return write_lines(store.dir / f"{SID}.jsonl", *lines)
 
 
 def _good() -> bytes:

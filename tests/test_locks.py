@@ -29,6 +29,11 @@ from sessionctl.storage import locking
 from sessionctl.storage.index import read_index, write_index
 
 try:
+    from .builders import write_lines
+except ImportError:
+    from builders import write_lines
+
+try:
     from . import helpers_proc as hp
 except ImportError:
     import helpers_proc as hp
@@ -44,9 +49,7 @@ def _write_session(d: Path, sid: str, text: str = "hello") -> bytes:
          "message": {"id": f"msg_{sid}", "role": "user",
                      "content": [{"type": "text", "text": text}]}},
     ]
-    data = b"".join(json.dumps(x).encode() + b"\n" for x in lines)
-    (d / f"{sid}.jsonl").write_bytes(data)
-    return data
+    return write_lines(d / f"{sid}.jsonl", *lines, ensure_ascii=True, mode=None).read_bytes()
 
 
 @pytest.fixture
@@ -58,21 +61,7 @@ def store(tmp_path: Path) -> JSONLStore:
     return st
 
 
-class Agent:
-    """A raw agent child holding one lock file."""
-
-    def __init__(self, procs: hp.Procs, path: Path, kind: str, **kw: Any) -> None:
-        self.child = procs.spawn("agent", f"agent:{path.name}", path=str(path), kind=kind, **kw)
-        line = self.child.readline(timeout=30)
-        self.held = line.startswith("held")
-        self.pid = int(line.split()[1])
-
-    def release(self) -> float:
-        self.child.send("release")
-        t = float(self.child.expect("released", timeout=10).split()[1])
-        self.child.send("exit")
-        self.child.wait(timeout=10)
-        return t
+Agent = hp.Agent
 
 
 def agent_try(procs: hp.Procs, path: Path) -> str:

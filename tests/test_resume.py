@@ -19,12 +19,12 @@ from typing import Any
 
 import pytest
 import typer
-from cli_helpers import child_env, invoke, new_store, no_fsync, run, text_msg, write_session
+from cli_helpers import child_env, invoke, new_store, run, text_msg, write_session
 
 import sessionctl.launch as launch
 from sessionctl import JSONLStore, Message, new_session
 
-pytestmark = pytest.mark.usefixtures(no_fsync.__name__)
+pytestmark = pytest.mark.usefixtures("fast_fsync")
 
 LockHolder = Callable[[Path], AbstractContextManager[int]]
 SID = "20260301-120000-abcdef0123456789"

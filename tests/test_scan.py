@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import write_lines
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from test_records import SID, lines_of, records
@@ -88,7 +89,7 @@ session_files = st.lists(records() | summary_records(), min_size=1, max_size=16)
 
 
 def write_session(tmp: Path, recs: list[dict[str, Any]]) -> JSONLStore:
-    (tmp / f"{SID}.jsonl").write_bytes(b"".join(lines_of(recs)))
+    write_lines(tmp / f"{SID}.jsonl", raw=b"".join(lines_of(recs)), mode=None)
     return JSONLStore(tmp, cache=False)
 
 

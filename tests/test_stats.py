@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 from cli_helpers import invoke, run
-from conftest import V1333
+from conftest import V1333, write_lines
 
 from sessionctl.core.prices import PriceTable, parse_table
 from sessionctl.core.usage import FileUsage, billable_input, call_total, fold_usage
@@ -145,9 +145,11 @@ BIG_LINE = 4_500_000
 
 
 def _write(path: Path, records: Iterable[dict[str, Any] | bytes]) -> None:
-    with open(path, "wb") as f:
-        for r in records:
-            f.write(r if isinstance(r, bytes) else json.dumps(r).encode() + b"\n")
+    """A ``bytes`` record is written as is (no newline added): a cut line."""
+    recs = list(records)
+    raw = recs.pop() if recs and isinstance(recs[-1], bytes) else b""
+    assert not any(isinstance(r, bytes) for r in recs)
+    write_lines(path, *recs, raw=raw, ensure_ascii=True, mode=None)
 
 
 def make_store(root: Path) -> Path:

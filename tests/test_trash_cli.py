@@ -12,10 +12,9 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from cli_helpers import invoke, no_fsync, run, sid, write_session
+from cli_helpers import invoke, run, sid, write_session
 
-pytestmark = pytest.mark.usefixtures("no_fsync")
-assert no_fsync  # a fixture, used through pytestmark
+pytestmark = pytest.mark.usefixtures("fast_fsync")
 
 OLD = "2020-03-01T12:00:00Z"
 
