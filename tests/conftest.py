@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_store import st  # noqa: F401 (the CLI tests' five-session store fixture)
 
 from sessionctl import JSONLStore
 
