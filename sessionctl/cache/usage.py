@@ -26,15 +26,12 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ..core.prices import PriceTable
 from ..core.session import SessionInfo
 from ..storage import bulk
-from ..storage.fsio import atomic_write, ensure_dir
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
-from ..storage.summaries import FileKey, store_tag
+from ..storage.summaries import FileKey, FileKeyedCache, store_tag
 
 if TYPE_CHECKING:
     from ..core.folds import Summary
@@ -47,81 +44,31 @@ MINUTE_NS = 60 * 10**9
 DAY_MINUTES = 1440
 
 JSON = Any
-_RACY_NS = 3 * 10**9
 BYS = ("day", "week", "month", "model", "vendor", "workspace", "session", "tool")
 METRICS = ("tokens", "cost", "sessions", "messages")
 TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_write_tokens",
                 "total_tokens")
 
 
-class UsageCache:
+class UsageCache(FileKeyedCache[JSON]):
     """Per-file usage (:meth:`FileUsage.to_json`, times in units of ``unit``
-    minutes) by (size, mtime_ns, inode), one file per store and unit in the
-    cache directory: UTC days for most reports, minutes for a ``--since`` or
-    ``--until`` that is not a UTC midnight. Unreadable: ignored; unwritable:
-    skipped (it only ever costs speed)."""
-
-    VERSION = 1
+    minutes) by file version, one file per store and unit in the cache
+    directory: UTC days for most reports, minutes for a ``--since`` or
+    ``--until`` that is not a UTC midnight."""
 
     def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
-        self._store = str(store_dir)
+        store = str(store_dir)
         self.unit = unit
         name = "day" if unit == DAY_MINUTES else f"{unit}m"
-        self._path = (None if cache_dir is None
-                      else cache_dir / f"usage-{name}-{store_tag(self._store)}.json")
-        self._entries: dict[str, tuple[FileKey, JSON]] = {}
-        self._dirty = False
-        self.loaded = False
-        if self._path is not None:
-            self._load()
+        path = None if cache_dir is None else cache_dir / f"usage-{name}-{store_tag(store)}.json"
+        super().__init__(path, {"store": store, "unit": unit})
+        self.load()  # now: whether it was there decides how a report warms up
 
-    def _load(self) -> None:
-        assert self._path is not None
-        try:
-            with open(self._path, "rb") as f:
-                data = orjson.loads(f.read())
-            if (data.get("version") != self.VERSION or data.get("store") != self._store
-                    or data.get("unit") != self.unit):
-                return
-            new = FileKey
-            self._entries = {sid: (new(e[0], e[1], e[2]), e[3])
-                             for sid, e in data["files"].items()}
-            self.loaded = True
-        except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
-            self._entries = {}
+    def encode(self, value: JSON) -> JSON:
+        return value
 
-    def get(self, sid: str, key: FileKey) -> JSON | None:
-        """The cached usage JSON of ``sid`` if it is of this very file."""
-        hit = self._entries.get(sid)
-        return hit[1] if hit is not None and hit[0] == key else None
-
-    def put(self, sid: str, key: FileKey, usage: JSON) -> None:
-        self._entries[sid] = (key, usage)
-        self._dirty = True
-
-    def retain(self, ids: set[str]) -> None:
-        stale = [sid for sid in self._entries if sid not in ids]
-        for sid in stale:
-            del self._entries[sid]
-        self._dirty = self._dirty or bool(stale)
-
-    def flush(self) -> None:
-        """Persist, leaving out files changed within the last seconds (a
-        same-size rewrite within one clock tick would look unchanged)."""
-        if not self._dirty or self._path is None:
-            return
-        recent = time.time_ns() - _RACY_NS
-        files = {sid: [k.size, k.mtime_ns, k.ino, u]
-                 for sid, (k, u) in self._entries.items() if k.mtime_ns < recent}
-        try:
-            data = orjson.dumps({"version": self.VERSION, "store": self._store,
-                                 "unit": self.unit, "files": files})
-        except TypeError:
-            return
-        with contextlib.suppress(OSError):
-            ensure_dir(self._path.parent)
-            atomic_write(self._path, [data], durable=False)
-            self._dirty = False
+    def decode(self, raw: JSON) -> JSON:
+        return raw
 
 
 # -- reading files ---------------------------------------------------------------
@@ -183,7 +130,7 @@ def _cold_fill(store: FileStore, cache: UsageCache) -> None:
         cache.put(sid, key, usage)
         summaries.put(sid, key, summary)
     summaries.retain(set(files))
-    summaries.flush(store.lister.real)
+    summaries.flush()
 
 
 def file_usages(

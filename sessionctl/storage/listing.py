@@ -233,7 +233,7 @@ class Lister:
         if use_cache:
             if whole:
                 cache.retain(set(files))
-            cache.flush(self.real)
+            cache.flush()
         return infos
 
     def index_entries(
@@ -256,7 +256,7 @@ class Lister:
                     continue
                 old = entries.get(sid)
                 entries[sid] = entry_of(info_of(sid, key, s, old), old)
-        cache.flush(self.real)
+        cache.flush()
         return list(entries.values())
 
 

@@ -309,7 +309,7 @@ def _due(store: JSONLStore, cut: int | None, empty: bool, idle: int,
 
 
 def _flush(store: JSONLStore, due: Any) -> None:
-    due.cache.flush(store.lister.real)
+    due.cache.flush()
 
 
 def _unlink_locked(sid: str, st: os.stat_result, path: str) -> None:

@@ -161,7 +161,7 @@ class Remover:
                 report.skipped.append((sid, reason))
             else:
                 report.failed.append((sid, reason))
-        due.cache.flush(self.lister.real)
+        due.cache.flush()
         report.warnings = self.index_after_removal(report.removed)
         return report
 

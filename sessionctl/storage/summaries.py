@@ -13,7 +13,7 @@ import os
 import time
 import zlib
 from pathlib import Path
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, TypeVar
 
 import orjson
 
@@ -21,7 +21,9 @@ from ..core.folds import Summary
 from ..core.session import SessionInfo
 from .fsio import atomic_write, ensure_dir
 
-__all__ = ["FileKey", "ListingSnapshot", "Row", "SummaryCache", "store_tag"]
+__all__ = ["FileKey", "FileKeyedCache", "ListingSnapshot", "Row", "SummaryCache", "store_tag"]
+
+T = TypeVar("T")
 
 #: Files modified this recently are not cached (see SummaryCache.flush).
 _RACY_NS = 3 * 10**9
@@ -48,52 +50,68 @@ def store_tag(store: str) -> str:
     return f"{zlib.crc32(data):08x}{zlib.adler32(data):08x}"
 
 
-class SummaryCache:
-    """Per-file :class:`Summary` objects, persisted between runs.
-
-    Lives under the user's cache directory, one file per store. A cache that
-    cannot be read is ignored; one that cannot be written is skipped: it
-    only ever costs speed, never correctness.
-    """
+class FileKeyedCache(Generic[T]):
+    """Values per session file, each valid only for the file's version
+    (:class:`FileKey`), persisted as one JSON file in the cache directory
+    (``path``; none: in memory only) whose ``header`` must match when read.
+    Read on first use; a cache that cannot be read is ignored, one that
+    cannot be written is skipped: it only ever costs speed, never
+    correctness. Subclasses say how a value is written as JSON."""
 
     VERSION = 1
 
-    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
-        self._entries_: dict[str, tuple[FileKey, Summary]] | None = None
+    def __init__(self, path: Path | None, header: dict[str, Any], *,
+                 durable: bool = False) -> None:
+        self._path = path
+        self._header = {"version": self.VERSION, **header}
+        self._durable = durable
+        self._entries_: dict[str, tuple[FileKey, T]] | None = None
         self._dirty = False
-        self._path: Path | None = None
-        self._store = str(store_dir)
-        if cache_dir is not None:
-            self._path = cache_dir / f"summaries-{store_tag(self._store)}.json"
+        self.loaded = False  # True when a cache file was read
 
-    @property
-    def _entries(self) -> dict[str, tuple[FileKey, Summary]]:
-        """Read on first use: a cleanup or an index update whose files are all
-        known never needs it (it is megabytes at 10,000 sessions)."""
+    def encode(self, value: T) -> Any:
+        raise NotImplementedError  # pragma: no cover - each subclass says
+
+    def decode(self, raw: Any) -> T:
+        raise NotImplementedError  # pragma: no cover - each subclass says
+
+    def load(self) -> bool:
+        """Read the cache file if not yet done; True when one was read."""
         if self._entries_ is None:
             self._entries_ = {}
             if self._path is not None:
-                self._load(self._store)
+                self._load()
+        return self.loaded
+
+    @property
+    def _entries(self) -> dict[str, tuple[FileKey, T]]:
+        """Read on first use: a cleanup or an index update whose files are all
+        known never needs it (it is megabytes at 10,000 sessions)."""
+        self.load()
+        assert self._entries_ is not None
         return self._entries_
 
-    def _load(self, store: str) -> None:
-        assert self._path is not None
+    def _load(self) -> None:
+        assert self._path is not None and self._entries_ is not None
         try:
             with open(self._path, "rb") as f:
                 data = orjson.loads(f.read())
-            if data.get("version") != self.VERSION or data.get("store") != store:
+            if any(data.get(k) != v for k, v in self._header.items()):
                 return
-            for sid, (size, mtime, ino, summary) in data["files"].items():
-                self._entries[sid] = (FileKey(size, mtime, ino), Summary.from_json(summary))
+            decode, new = self.decode, FileKey
+            self._entries_ = {sid: (new(e[0], e[1], e[2]), decode(e[3]))
+                              for sid, e in data["files"].items()}
+            self.loaded = True
         except (OSError, ValueError, TypeError, KeyError, IndexError, AttributeError):
             self._entries_ = {}
 
-    def get(self, sid: str, key: FileKey) -> Summary | None:
+    def get(self, sid: str, key: FileKey) -> T | None:
+        """The value of ``sid`` if it was taken from this very version."""
         hit = self._entries.get(sid)
         return hit[1] if hit is not None and hit[0] == key else None
 
-    def put(self, sid: str, key: FileKey, summary: Summary) -> None:
-        self._entries[sid] = (key, summary)
+    def put(self, sid: str, key: FileKey, value: T) -> None:
+        self._entries[sid] = (key, value)
         self._dirty = True
 
     def retain(self, ids: set[str]) -> None:
@@ -103,25 +121,40 @@ class SummaryCache:
             del self._entries[sid]
         self._dirty = self._dirty or bool(stale)
 
-    def flush(self, store_dir: Path) -> None:
+    def flush(self) -> None:
         if not self._dirty or self._path is None:
             return
         # "Racily clean" files (modified within the last seconds, as git
         # calls them) are not persisted: a same-size rewrite in the same
         # clock tick would keep their (size, mtime, inode) and look unchanged.
         recent = time.time_ns() - _RACY_NS
-        files = {
-            sid: [k.size, k.mtime_ns, k.ino, s.to_json()]
-            for sid, (k, s) in self._entries.items() if k.mtime_ns < recent
-        }
+        encode = self.encode
+        files = {sid: [k.size, k.mtime_ns, k.ino, encode(v)]
+                 for sid, (k, v) in self._entries.items() if k.mtime_ns < recent}
         try:
-            data = orjson.dumps({"version": self.VERSION, "store": str(store_dir), "files": files})
+            data = orjson.dumps({**self._header, "files": files})
         except TypeError:
             return  # e.g. a store path that is not UTF-8: the cache only costs speed
         with contextlib.suppress(OSError):
             ensure_dir(self._path.parent)
-            atomic_write(self._path, [data])
+            atomic_write(self._path, [data], durable=self._durable)
             self._dirty = False
+
+
+class SummaryCache(FileKeyedCache[Summary]):
+    """What ``list`` needs of each file (:class:`Summary`), one cache file
+    per store."""
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
+        store = str(store_dir)
+        path = None if cache_dir is None else cache_dir / f"summaries-{store_tag(store)}.json"
+        super().__init__(path, {"store": store}, durable=True)
+
+    def encode(self, value: Summary) -> Any:
+        return value.to_json()
+
+    def decode(self, raw: Any) -> Summary:
+        return Summary.from_json(raw)
 
 
 class Row(NamedTuple):
