@@ -61,14 +61,13 @@ class UsageCache(FileKeyedCache[JSON]):
         self.unit = unit
         name = "day" if unit == DAY_MINUTES else f"{unit}m"
         path = None if cache_dir is None else cache_dir / f"usage-{name}-{store_tag(store)}.json"
-        super().__init__(path, {"store": store, "unit": unit})
+        super().__init__(path, {"store": store, "unit": unit}, encode=_as_is, decode=_as_is)
         self.load()  # now: whether it was there decides how a report warms up
 
-    def encode(self, value: JSON) -> JSON:
-        return value
 
-    def decode(self, raw: JSON) -> JSON:
-        return raw
+def _as_is(value: JSON) -> JSON:
+    """Usage aggregates are JSON already."""
+    return value
 
 
 # -- reading files ---------------------------------------------------------------

@@ -176,6 +176,9 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Session id or unique p
 IdsArg = Annotated[list[str], typer.Argument(metavar="ID...", help="Session ids or prefixes.",
                                              autocompletion=complete_ids)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+TagsArg = Annotated[list[str], typer.Argument(
+    metavar="TAG...", help="Tags: 1-64 characters of a-z 0-9 _ . : - (case is ignored).",
+    autocompletion=complete_tags)]
 
 
 def change_labels(action: str, session_ids: list[str], tags: list[str] | None,

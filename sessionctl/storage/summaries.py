@@ -12,6 +12,7 @@ import contextlib
 import os
 import time
 import zlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -56,24 +57,20 @@ class FileKeyedCache(Generic[T]):
     (``path``; none: in memory only) whose ``header`` must match when read.
     Read on first use; a cache that cannot be read is ignored, one that
     cannot be written is skipped: it only ever costs speed, never
-    correctness. Subclasses say how a value is written as JSON."""
+    correctness. ``encode``/``decode`` turn a value into JSON and back."""
 
     VERSION = 1
 
     def __init__(self, path: Path | None, header: dict[str, Any], *,
+                 encode: Callable[[T], Any], decode: Callable[[Any], T],
                  durable: bool = False) -> None:
+        self.encode, self.decode = encode, decode
         self._path = path
         self._header = {"version": self.VERSION, **header}
         self._durable = durable
         self._entries_: dict[str, tuple[FileKey, T]] | None = None
         self._dirty = False
         self.loaded = False  # True when a cache file was read
-
-    def encode(self, value: T) -> Any:
-        raise NotImplementedError  # pragma: no cover - each subclass says
-
-    def decode(self, raw: Any) -> T:
-        raise NotImplementedError  # pragma: no cover - each subclass says
 
     def load(self) -> bool:
         """Read the cache file if not yet done; True when one was read."""
@@ -148,13 +145,8 @@ class SummaryCache(FileKeyedCache[Summary]):
     def __init__(self, cache_dir: Path | None, store_dir: Path) -> None:
         store = str(store_dir)
         path = None if cache_dir is None else cache_dir / f"summaries-{store_tag(store)}.json"
-        super().__init__(path, {"store": store}, durable=True)
-
-    def encode(self, value: Summary) -> Any:
-        return value.to_json()
-
-    def decode(self, raw: Any) -> Summary:
-        return Summary.from_json(raw)
+        super().__init__(path, {"store": store}, encode=Summary.to_json,
+                         decode=Summary.from_json, durable=True)
 
 
 class Row(NamedTuple):
