@@ -3,7 +3,8 @@
 
 :class:`~sessionctl.storage.store.FileStore` does the storage; this class
 adds the exports, which live a layer above storage (:mod:`sessionctl.export`),
-so that storage never imports export.
+so that storage never imports export. The export layer is imported on
+first use: ``list``, ``cleanup`` and ``stats`` never pay for it.
 """
 
 from __future__ import annotations
@@ -17,8 +18,6 @@ from typing import IO, TYPE_CHECKING, Protocol
 from .core.models import Message
 from .core.paths import default_dir
 from .core.session import Session, SessionInfo
-from .export import documents
-from .export.documents import export_session_markdown
 from .storage.listing import Listing
 from .storage.removal import CleanupReport
 from .storage.store import FileStore, new_session
@@ -59,16 +58,22 @@ class JSONLStore(FileStore):
 
     def export_markdown(self, session_id: str, *, context: bool = False) -> str:
         """The session as a markdown document (see :meth:`write_markdown`)."""
+        from .export import documents
+
         return documents.export_markdown(self, session_id, context=context)
 
     def write_markdown(self, session_id: str, out: IO[str], *, context: bool = False) -> None:
         """Stream the markdown export to ``out``, reading the file once:
         memory stays bounded by the largest record, not the file."""
+        from .export import documents
+
         documents.write_markdown(self, session_id, out, context=context)
 
     def write_json(self, session_id: str, out: IO[bytes], *, context: bool = False) -> None:
         """Stream ``show --json`` to ``out``: what ``load(id).to_dict()``
         gives, without building the session in memory."""
+        from .export import documents
+
         documents.write_json(self, session_id, out, context=context)
 
     def write_markdown_file(
@@ -76,6 +81,8 @@ class JSONLStore(FileStore):
         sync_dir: bool = True,
     ) -> None:
         """Export to ``path``: the complete document or nothing (atomically)."""
+        from .export import documents
+
         documents.write_markdown_file(self, session_id, path, context=context,
                                       sync_dir=sync_dir)
 
@@ -165,6 +172,13 @@ class JSONLStore(FileStore):
         from .storage.labels import change
 
         return change(self, "unpin", [self.resolve_id(s) for s in session_ids], by=by)
+
+
+def export_session_markdown(session: Session, *, context: bool = False) -> str:
+    """Render a loaded :class:`Session` as markdown (the seed's function)."""
+    from .export.documents import export_session_markdown as render
+
+    return render(session, context=context)
 
 
 def new_default_store() -> JSONLStore:
