@@ -268,6 +268,38 @@ def test_cleanup_trash_retention_purges_old_entries(store: JSONLStore) -> None:
     assert AuditLog(d).read(actions=["purge"]).records[0].by == "cleanup"
 
 
+def test_cleanup_never_purges_what_it_trashes(store: JSONLStore) -> None:
+    """The retention pass runs on the trash as it was before the batch (what a
+    dry run reports): even a zero retention keeps this run's own moves."""
+    d = store.dir
+    make(d, "old1")
+    make(d, "old2")
+    tr.trash(store, ["old1"])
+    dry = pg.cleanup(store, before=FUTURE, dry_run=True, trash_retention=timedelta(0))
+    rep = pg.cleanup(store, before=FUTURE, trash_retention=timedelta(0), by="cleanup")
+    assert dry.purged == rep.purged == ["old1"]
+    assert rep.removed == ["old2"]
+    assert os.listdir(d / ".trash") == ["old2.jsonl"]
+
+
+def test_cleanup_index_keeps_sessions_it_lacked(store: JSONLStore) -> None:
+    """The index rewrite after a cleanup drops the moved sessions and adds
+    the files it lacked (from the listing's rows), nothing else."""
+    d = store.dir
+    make(d, "gone")
+    make(d, "stay", updated=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+    make(d, "unindexed", updated=datetime.now(timezone.utc).isoformat().replace("+00:00", "Z"))
+    (d / "index.json").write_text(json.dumps(
+        [{"id": sid, "title": f"t-{sid}", "created_at": "2020-01-01T00:00:00Z",
+          "updated_at": "2020-01-02T00:00:00Z", "msg_count": 1} for sid in ("gone", "stay")]))
+    store.list()  # cleanup's listing is warm, as from cron after a list
+    rep = pg.cleanup(store, before=datetime(2021, 1, 1, tzinfo=timezone.utc), by="cleanup")
+    assert rep.removed == ["gone"]
+    after = {e["id"]: e for e in json.loads((d / "index.json").read_text())}
+    assert sorted(after) == ["stay", "unindexed"]
+    assert after["unindexed"]["title"] == "t-unindexed"
+
+
 def test_cleanup_purge_now_is_permanent(store: JSONLStore) -> None:
     d = store.dir
     make(d, "o1")

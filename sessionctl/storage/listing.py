@@ -45,9 +45,12 @@ class Listing:
     keys: dict[str, FileKey] = field(default_factory=dict, repr=False)
 
 
-def scan_dir(directory: Path) -> tuple[dict[str, FileKey], list[tuple[str, str]]]:
+def scan_dir(
+    directory: Path, only: Iterable[str] | None = None,
+) -> tuple[dict[str, FileKey], list[tuple[str, str]]]:
     """Session files by id, and names that look like sessions but are not
-    regular files of the store (directories, symlinks).
+    regular files of the store (directories, symlinks); with ``only``, just
+    those ids (no directory read).
 
     The hot loop of every ``list``: the session names are picked out of the
     directory listing in one pass, and each is stat'ed relative to an open
@@ -56,7 +59,7 @@ def scan_dir(directory: Path) -> tuple[dict[str, FileKey], list[tuple[str, str]]
     files: dict[str, FileKey] = {}
     odd: list[tuple[str, str]] = []
     try:
-        names = os.listdir(directory)
+        names = os.listdir(directory) if only is None else []
         dfd = os.open(directory, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
     except FileNotFoundError:
         raise StoreIOError(f"no session store at {directory}") from None
@@ -64,7 +67,7 @@ def scan_dir(directory: Path) -> tuple[dict[str, FileKey], list[tuple[str, str]]
         reason = err.strerror or type(err).__name__
         raise StoreIOError(f"cannot read the session store at {directory}: {reason}",
                            err) from err
-    sids = session_ids_in(names)
+    sids = session_ids_in(names) if only is None else list(only)
     stat_at, is_reg, new = os.stat, stat.S_ISREG, _new_tuple
     try:
         for sid in sids:
@@ -112,6 +115,10 @@ class Lister:
         self.cache_dir = cache_dir
         self.parallel = parallel
         self._real: Path | None = None
+        #: The last listing's rows and file versions, for an index rewrite
+        #: later in the same command (cleanup): rows of unchanged files are
+        #: reused instead of loading the summary cache again.
+        self._last: tuple[dict[str, FileKey], list[SessionInfo]] | None = None
 
     @property
     def real(self) -> Path:
@@ -200,6 +207,7 @@ class Lister:
             if not dirty and len(infos) == len(rows) and not skipped:
                 # Nothing changed since the last complete listing; the rows
                 # are stored in order.
+                self._last = (files, infos)
                 shown = infos if include_hidden else [i for i in infos if not i.hidden]
                 return Listing(shown, [], files)
         index = read_index(self.layout.dir)
@@ -207,6 +215,7 @@ class Lister:
         infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
         if not skipped:
             snapshot.save(index_key, [Row.of(i, files[i.id]) for i in infos])
+        self._last = (files, infos)
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped), files)
 
@@ -242,20 +251,44 @@ class Lister:
         """The entries of an index that agrees with the files: ``index``'s
         entries (in their order) for files that exist, rebuilt from the file
         for ids in ``refresh`` and for files the index lacks. Never an index
-        lacking a session whose file exists (SPEC §6)."""
+        lacking a session whose file exists (SPEC §6).
+
+        Only the ids to rebuild are stat'ed and summarised (the summary cache
+        is opened only for them): a removal's rewrite of a 10,000-entry index
+        is one directory read, not 10,000 stats and a cache load."""
         refreshed = set(refresh)
-        files, _odd = scan_dir(self.layout.dir)
-        cache = self.summary_cache()
+        try:
+            with os.scandir(self.layout.dir) as it:  # d_type: no stat per file
+                present = set(session_ids_in(
+                    [de.name for de in it if de.is_file(follow_symlinks=False)]))
+        except OSError as err:
+            raise StoreIOError.wrap("read the session store", err) from err
         entries: dict[str, dict[str, JSON]] = {
-            sid: entry for sid, entry in (index or {}).items() if sid in files}
-        for sid, key in files.items():
-            if sid in refreshed or sid not in entries:
-                try:
-                    s = self.summarize(sid, key, cache)
-                except SessionError:
-                    continue
-                old = entries.get(sid)
-                entries[sid] = entry_of(info_of(sid, key, s, old), old)
+            sid: entry for sid, entry in (index or {}).items() if sid in present}
+        rebuild = [sid for sid in sorted(present) if sid in refreshed or sid not in entries]
+        if not rebuild:
+            return list(entries.values())
+        files, _odd = scan_dir(self.layout.dir, rebuild)
+        cache = self.summary_cache()
+        seen: dict[str, SessionInfo] = {}
+        if self._last is not None:
+            last_keys, last_infos = self._last
+            seen = {i.id: i for i in last_infos if last_keys.get(i.id) == files.get(i.id)}
+        for sid in rebuild:
+            key = files.get(sid)
+            if key is None:
+                entries.pop(sid, None)  # gone, or not a regular file
+                continue
+            listed = seen.get(sid) if sid not in refreshed else None
+            if listed is not None:  # listed by this command, file unchanged since
+                entries[sid] = entry_of(listed, entries.get(sid))
+                continue
+            try:
+                s = self.summarize(sid, key, cache)
+            except SessionError:
+                continue
+            old = entries.get(sid)
+            entries[sid] = entry_of(info_of(sid, key, s, old), old)
         cache.flush()
         return list(entries.values())
 

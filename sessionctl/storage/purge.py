@@ -194,6 +194,14 @@ def cleanup(
             report.purged = [e.id for e in trashed(store).entries
                              if e.deleted_at[0] < retention_cut]
         return report
+    if retention_cut is not None:
+        # Before the batch: what this cleanup moves is never past the
+        # retention, and the trash is read before it grows (the same
+        # entries a dry run reports).
+        pr = purge(store, before=_dt(retention_cut), by=by)
+        report.purged = [e.id for e in pr.purged]
+        report.failed += pr.failed
+        report.warnings += pr.warnings
     if candidates:
         _cleanup_batch(store, report, candidates, listing.keys, cut, empty, idle,
                        purge_now=purge_now, by=by)
@@ -205,11 +213,6 @@ def cleanup(
         stale = set(read_index(store.dir) or ()) - set(listing.keys)
         if stale:
             report.warnings += index_update(store, remove=sorted(stale))
-    if retention_cut is not None:
-        pr = purge(store, before=_dt(retention_cut), by=by)
-        report.purged = [e.id for e in pr.purged]
-        report.failed += pr.failed
-        report.warnings += pr.warnings
     return report
 
 
