@@ -9,6 +9,7 @@ crash mid-append): they are skipped and counted, never fatal.
 
 from __future__ import annotations
 
+import functools
 import os
 import stat
 import sys
@@ -75,16 +76,14 @@ def _who() -> tuple[str, str]:
     global _ident
     if _ident is None:
         import getpass  # here, not at import: list imports this layer too
-        import socket
 
         try:
             user = getpass.getuser()
         except (OSError, KeyError, ImportError):
             user = str(os.getuid())
-        try:
-            host = socket.gethostname()
-        except OSError:
-            host = ""
+        # What socket.gethostname() returns on POSIX, without importing
+        # socket (2 ms of every cleanup's start-up).
+        host = os.uname().nodename
         _ident = (user, host)
     return _ident
 
@@ -113,6 +112,7 @@ def make_record(
     return rec
 
 
+@functools.lru_cache(maxsize=4)  # a batch stamps all its records with one time
 def format_time(ns: int) -> str:
     """RFC 3339 UTC with all nine digits of nanoseconds (§8.1)."""
     stamp = format_ns(ns - ns % 10**9)[:-1]

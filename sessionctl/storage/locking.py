@@ -120,15 +120,15 @@ def on_wait(notice: Callable[[str], object] | None) -> None:
 class _Waiting:
     """Announces a wait on ``what`` once it has lasted :data:`NOTICE_AFTER`."""
 
-    def __init__(self, what: str) -> None:
+    def __init__(self, what: str, since: float | None = None) -> None:
         self._what = what
-        self._since = time.monotonic()
+        self.since = time.monotonic() if since is None else since
         self._said = False
 
     def tick(self, pid: int | None = None) -> None:
         if self._said or _wait_notice is None:
             return
-        if time.monotonic() - self._since >= NOTICE_AFTER:
+        if time.monotonic() - self.since >= NOTICE_AFTER:
             self._said = True
             holder = f"process {pid}" if pid else "another process"
             _wait_notice(f"waiting for {self._what} (held by {holder})")
@@ -157,8 +157,17 @@ def file_lock(
     """
     key = _key(path, directory)
     tlock = _thread_lock(key)
-    deadline = None if timeout is None else time.monotonic() + timeout
-    got_thread = tlock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
+    # The clock is read only once there is a wait: the uncontended path
+    # (every removal of a cleanup) makes no clock read and no _Waiting.
+    started: float | None = None
+    if tlock.acquire(blocking=False):
+        got_thread = True
+    elif timeout == 0:
+        got_thread = False
+    else:  # another thread of this process holds it: that wait counts too
+        started = time.monotonic()
+        got_thread = tlock.acquire(timeout=-1 if timeout is None else timeout)
+    deadline: float | None = None
     if not got_thread:
         if timeout == 0:
             yield False
@@ -180,7 +189,7 @@ def file_lock(
             fd = os.open(path, os.O_CREAT | os.O_RDWR | os.O_CLOEXEC | os.O_NOFOLLOW, 0o600)
         except OSError as err:
             raise StoreIOError.wrap("open lock file", err) from err
-        waiting = _Waiting(os.path.basename(path))
+        waiting: _Waiting | None = None  # made on the first contention only
         try:
             while True:
                 try:
@@ -194,6 +203,10 @@ def file_lock(
                     fd = -1
                     yield False
                     return
+                if waiting is None:
+                    waiting = _Waiting(os.path.basename(path), started)
+                    if timeout is not None:
+                        deadline = waiting.since + timeout
                 if deadline is not None and time.monotonic() >= deadline:
                     raise SessionLocked(session_id or os.path.basename(path), None, what)
                 waiting.tick()
@@ -304,8 +317,7 @@ def acquire_session_lock(
         if handle is not None and handle.held:
             handle.depth += 1
             return handle
-    deadline = time.monotonic() + timeout
-    waiting = _Waiting(os.path.basename(path))
+    waiting: _Waiting | None = None  # made on the first contention only
     while True:
         try:
             fd, pid = _try_session_lock(path)
@@ -316,7 +328,11 @@ def acquire_session_lock(
             with _registry_guard:
                 _sessions[key] = handle
             return handle
-        if time.monotonic() >= deadline:
+        if timeout <= 0:
+            raise SessionLocked(session_id, pid)
+        if waiting is None:
+            waiting = _Waiting(os.path.basename(path))
+        if time.monotonic() >= waiting.since + timeout:
             raise SessionLocked(session_id, pid)
         waiting.tick(pid)
         time.sleep(_POLL)
