@@ -112,6 +112,33 @@ for sid in ids:
     os.unlink(lock)
     os.close(fd)
 """
+#: The same loop with what SPEC §8.1's move protocol adds per session: the
+#: flocks, the lock file's identity check and PID, the re-check of the file
+#: and of a free name in the trash. Not a target's baseline: it shows how
+#: much of cleanup's time the protocol's system calls alone take.
+TRASH_PROTOCOL_LOOP = """\
+import fcntl, os, sys
+store, ids_file = sys.argv[1], sys.argv[2]
+ids = open(ids_file).read().split()
+trash = os.path.join(store, ".trash")
+os.makedirs(trash, mode=0o700, exist_ok=True)
+pid = str(os.getpid()).encode()
+for sid in ids:
+    lock = f"{store}/{sid}.lock"
+    fd = os.open(lock, os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.fstat(fd), os.stat(lock)
+    os.pwrite(fd, pid, 0)
+    ffd = os.open(f"{store}/{sid}.jsonl.flock", os.O_CREAT | os.O_RDWR, 0o600)
+    fcntl.flock(ffd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    os.lstat(f"{store}/{sid}.jsonl"), os.path.lexists(f"{trash}/{sid}.jsonl")
+    os.rename(f"{store}/{sid}.jsonl", f"{trash}/{sid}.jsonl")
+    fcntl.flock(ffd, fcntl.LOCK_UN)
+    os.close(ffd)
+    os.unlink(lock)
+    fcntl.flock(fd, fcntl.LOCK_UN)
+    os.close(fd)
+"""
 BASELINE_INDEX = (
     "import sys, typer, rich, orjson, platformdirs\n"
     "orjson.loads(open(sys.argv[1] + '/index.json', 'rb').read())\n"
@@ -723,6 +750,7 @@ BENCH_KEYS = (
     "append_empty",
     "append_full",
     "base_trash_loop",
+    "base_trash_protocol",
     "cleanup_trash",
     "trash_json",
     "list_labels",
@@ -1134,6 +1162,12 @@ def run_all(
         os.sync()
         return Invocation([python, "-c", TRASH_LOOP, str(target), str(ids_file)], env)
 
+    def prep_trash_protocol() -> Invocation:
+        ids_file = trash_candidates()
+        target = linked_copy("trash-protocol-store")
+        os.sync()
+        return Invocation([python, "-c", TRASH_PROTOCOL_LOOP, str(target), str(ids_file)], env)
+
     trash_runs = [0]
 
     def prep_cleanup_trash() -> Invocation:
@@ -1302,6 +1336,12 @@ def run_all(
             "base_trash_loop",
             "(d) bare loop: the renames + lock files",
             prep_trash_loop,
+            needs_cli=False,
+        ),
+        Bench(
+            "base_trash_protocol",
+            "(d) the same loop with §8.1's locks and checks",
+            prep_trash_protocol,
             needs_cli=False,
         ),
         Bench(
