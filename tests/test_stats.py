@@ -594,7 +594,8 @@ def test_shipped_table_entries_have_source_and_date() -> None:
     assert table
     for name, p in table.items():
         assert p is not None and p.source.startswith("https://") and p.date, name
-    for model in ("claude-sonnet-4-5", "claude-opus-4-1", "gpt-5-mini", "deepseek-reasoner"):
+    for model in ("claude-sonnet-4-5", "claude-sonnet-4", "claude-opus-4-1", "gpt-5-mini",
+                  "gpt-5.1", "deepseek-reasoner", "glm-4.6", "glm-4.5", "glm-5"):
         assert model in table
 
 
