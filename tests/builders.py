@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -24,4 +25,14 @@ def write_lines(
     path.write_bytes(data + raw)
     if mode is not None:
         os.chmod(path, mode)
+    return path
+
+
+def written_at(path: Path, stamp: str) -> Path:
+    """Give ``path`` the mtime of an agent that wrote it at ``stamp`` (an
+    RFC 3339 time): cleanup keeps a file modified after its cutoff, whatever
+    the file records (SPEC §8.5), so a session meant to be old must be old
+    on disk too."""
+    ns = int(datetime.fromisoformat(stamp).timestamp()) * 10**9
+    os.utime(path, ns=(ns, ns))
     return path

@@ -17,10 +17,10 @@ import sessionctl
 from sessionctl.cli.app import app
 
 try:
-    from .builders import write_lines
+    from .builders import write_lines, written_at
     from .helpers_proc import child_env
 except ImportError:
-    from builders import write_lines  # type: ignore[no-redef]
+    from builders import write_lines, written_at  # type: ignore[no-redef]
     from helpers_proc import child_env  # type: ignore[no-redef]
 
 ANSI = re.compile(r"\x1b\[|\x1b\]")
@@ -73,7 +73,7 @@ def write_session(
             messages.append(text_msg("assistant", assistant))
     lines += [{"type": "message", "session_id": session_id, "message": m} for m in messages]
     lines += list(records)
-    return write_lines(store / f"{session_id}.jsonl", *lines)
+    return written_at(write_lines(store / f"{session_id}.jsonl", *lines), updated)
 
 
 def session_files(store: Path) -> list[str]:

@@ -17,11 +17,11 @@ from cli_store import st  # noqa: F401 (the CLI tests' five-session store fixtur
 from sessionctl import JSONLStore
 
 try:
-    from .builders import write_lines
+    from .builders import write_lines, written_at
 except ImportError:
-    from builders import write_lines  # type: ignore[no-redef]
+    from builders import write_lines, written_at  # type: ignore[no-redef]
 
-__all__ = ["write_lines"]  # the one session-file writer (tests/builders.py)
+__all__ = ["write_lines", "written_at"]  # the one session-file writer (tests/builders.py)
 
 FIXTURES = Path(__file__).parent / "fixtures"
 V1333 = FIXTURES / "ggcode-v1.3.33"
@@ -64,6 +64,27 @@ def copy_store(src: Path, dst: Path, *, mtime_ns: int = FIXTURE_MTIME_NS) -> Pat
         os.chmod(p, 0o600)
         os.utime(p, ns=(mtime_ns, mtime_ns))
     return dst
+
+
+#: Before the fixtures' cleanup cutoff (2026-06-01): the mtime an agent's
+#: files would have if it had last written them when their aged records say.
+AGED_NS = 1767225600 * 10**9  # 2026-01-01T00:00:00Z
+
+
+#: The v1.3.33 session with no time but its file's mtime (no meta, no
+#: index entry): aging its file would age the session itself.
+V1333_MTIME_ONLY = "20261124-145443-ebd02656d388fe39"
+
+
+def aged(d: Path, mtime_ns: int = AGED_NS, *, keep: tuple[str, ...] = (V1333_MTIME_ONLY,)) -> Path:
+    """The session files of ``d`` (but ``keep``'s) last modified at
+    ``mtime_ns``: cleanup keeps files modified after its cutoff whatever
+    they record (SPEC §8.5), and the fixture stores were written in
+    November 2026, after their aged records."""
+    for p in d.glob("*.jsonl"):
+        if p.stem not in keep:
+            os.utime(p, ns=(mtime_ns, mtime_ns))
+    return d
 
 
 @pytest.fixture

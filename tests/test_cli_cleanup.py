@@ -200,3 +200,22 @@ def test_cleanup_unreadable_only_with_verbose(st: Store) -> None:
     assert (r.stdout, r.stderr) == ("", "")
     r = invoke("--dir", st.dir, "cleanup", "--before", "2026-01-02", "--verbose")
     assert "skipped 1 unreadable session" in r.stderr
+
+
+def test_cleanup_keeps_a_file_modified_after_the_cutoff(tmp_path: Path) -> None:
+    """SPEC §8.5: a file written after the cutoff is not old, whatever its
+    records say (a writer that appends without recording times, a copy of an
+    old session, a stale index entry)."""
+    d = new_store(tmp_path / "s")
+    write_session(d, "old_one", updated="2020-01-01T00:00:00Z")
+    write_session(d, "touched", updated="2020-01-01T00:00:00Z")
+    write_session(d, "empty_touched", updated="2020-01-01T00:00:00Z", user=None)
+    now_ns = int(datetime.now(timezone.utc).timestamp()) * 10**9
+    for sid in ("touched", "empty_touched"):
+        os.utime(d / f"{sid}.jsonl", ns=(now_ns, now_ns))
+    dry = invoke("--dir", d, "cleanup", "--before", "2021-01-01", "--empty", "--dry-run",
+                 "--json")
+    assert json.loads(dry.stdout)["removed"] == ["old_one"]
+    r = invoke("--dir", d, "cleanup", "--before", "2021-01-01", "--empty", "--json")
+    assert json.loads(r.stdout)["removed"] == ["old_one"]
+    assert session_files(d) == ["empty_touched", "touched"]

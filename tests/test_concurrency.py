@@ -21,9 +21,9 @@ from sessionctl.core.session import Session
 from sessionctl.storage.index import read_index
 
 try:
-    from .builders import write_lines
+    from .builders import write_lines, written_at
 except ImportError:
-    from builders import write_lines
+    from builders import write_lines, written_at
 
 try:
     from . import helpers_proc as hp
@@ -336,6 +336,7 @@ def test_cleanup_never_deletes_an_append_it_did_not_see(
          "message": {"id": "msg_old", "role": "user",
                      "content": [{"type": "text", "text": "long ago"}]}},
     ], ensure_ascii=True, mode=None)
+    written_at(store_dir / f"{sid}.jsonl", "2020-01-01T00:00:00Z")
     store, agent = JSONLStore(store_dir), JSONLStore(store_dir)
     late = Message.text_message("user", "written just now")
     real = locking.file_lock

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import FIXTURE_MTIME_NS, V1333, load_expected33, read_records
+from conftest import FIXTURE_MTIME_NS, V1333, aged, load_expected33, read_records
 
 import sessionctl.storage.store as store_mod
 from sessionctl import JSONLStore, SessionNotFound
@@ -268,6 +268,13 @@ def test_cleanup_older_than(store33: JSONLStore) -> None:
     exp = load_expected33("cleanup.json")
     assert exp["cutoff"] == "2026-06-01T00:00:00Z"
     before = set(IDS)
+    # The files as the reference left them (all written on 2026-11-24): none
+    # is older than the cutoff on disk, so none goes (SPEC §8.5), whatever
+    # their aged metas and index entries say.
+    assert store33.cleanup_older_than(CUTOFF) == 0
+    # As if the agent had last written each file in January: the recorded
+    # times decide.
+    aged(store33.dir)
     removed = store33.cleanup_older_than(CUTOFF)
     remaining = {p.stem for p in store33.dir.glob("*.jsonl")}
     # The reference removed 6: four meta-less sessions whose index entries
@@ -292,6 +299,7 @@ def test_cleanup_older_than(store33: JSONLStore) -> None:
 
 
 def test_cleanup_report(store33: JSONLStore) -> None:
+    aged(store33.dir)
     dry = store33.cleanup(before=CUTOFF, dry_run=True)
     assert len(dry.removed) == 5 and dry.dry_run
     assert len(list(store33.dir.glob("*.jsonl"))) == 18  # dry run removes nothing

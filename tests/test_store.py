@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import V1333, V13216, copy_store, read_records, write_lines
+from conftest import V1333, V13216, aged, copy_store, read_records, write_lines
 
 import sessionctl.api as api_mod
 import sessionctl.storage.removal as removal_mod
@@ -305,7 +305,12 @@ def test_metaless_times_from_index_entry(empty_store: JSONLStore) -> None:
     info = empty_store.list()[0]
     assert (info.created[1], info.updated[1]) == (OLDER, OLD)
     assert info.title == "From the index"
-    assert empty_store.cleanup_older_than(datetime(2025, 6, 1, tzinfo=timezone.utc)) == 1
+    # Written just now, whatever the index says: not old (SPEC §8.5) ...
+    cutoff = datetime(2025, 6, 1, tzinfo=timezone.utc)
+    assert empty_store.cleanup_older_than(cutoff) == 0
+    # ... until the file itself is as old as its index entry.
+    aged(empty_store.dir, parse_ns(OLD) or 0)
+    assert empty_store.cleanup_older_than(cutoff) == 1
 
 
 def test_metaless_times_from_mtime_without_index(empty_store: JSONLStore) -> None:
@@ -429,6 +434,7 @@ def test_cleanup_rewrites_index_once(
         real(directory, entries)
 
     monkeypatch.setattr(removal_mod, "write_index", counting)
+    aged(store33.dir)
     assert store33.cleanup_older_than(datetime(2026, 6, 1, tzinfo=timezone.utc)) == 5
     assert len(calls) == 1
 
@@ -461,6 +467,7 @@ def test_delete_refuses_locked_session(store33: JSONLStore, lock_holder: LockHol
 
 
 def test_cleanup_skips_locked_session(store33: JSONLStore, lock_holder: LockHolder) -> None:
+    aged(store33.dir)
     with lock_holder(store33.dir / f"{OLD_META_LESS}.lock") as pid:
         report = store33.cleanup(before=datetime(2026, 6, 1, tzinfo=timezone.utc))
         assert OLD_META_LESS not in report.removed

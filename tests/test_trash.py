@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from builders import written_at
 from hypothesis import given
 from hypothesis import strategies as hs
 
@@ -50,6 +51,7 @@ def make(d: Path, sid: str, *, text: str = "hello", updated: str = "2020-01-02T0
     data = b"".join(json.dumps(x).encode() + b"\n" for x in lines)
     (d / f"{sid}.jsonl").write_bytes(data)
     os.chmod(d / f"{sid}.jsonl", 0o600)
+    written_at(d / f"{sid}.jsonl", updated)
     return data
 
 

@@ -21,7 +21,7 @@ from ..errors import CorruptStore, SessionError, SessionLocked
 from . import locking
 from .audit import make_record
 from .labels import Labels
-from .removal import EMPTY_GRACE, CleanupReport
+from .removal import EMPTY_GRACE, CleanupReport, Due
 from .trash import TrashEntry, TrashReport, check_pins, trashed
 from .trashio import (
     LOCK_TIMEOUT,
@@ -176,9 +176,9 @@ def cleanup(
     cut = from_datetime(before) if before is not None else None
     now = now_ns()
     idle = now - int(EMPTY_GRACE.total_seconds()) * 10**9
+    keys = listing.keys
     due = [i for i in listing.sessions
-           if (cut is not None and i.updated[0] < cut)
-           or (empty and i.hidden and i.updated[0] < idle)]
+           if Due.selects(i, keys[i.id].mtime_ns, cut, empty, idle)]
     pinned = labels.pinned
     candidates = []
     for info in due:
@@ -306,8 +306,6 @@ def _cleanup_batch(
 def _due(store: JSONLStore, cut: int | None, empty: bool, idle: int,
          keys: dict[str, Any]) -> Any:
     """cleanup's re-check of a candidate under its locks (removal's own)."""
-    from .removal import Due
-
     return Due(store.lister, cut, empty, idle, keys)
 
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 from ..core.ids import validate_id
+from ..core.session import SessionInfo
 from ..core.times import format_ns, from_datetime, now_ns
 from ..errors import CorruptStore, SessionError, SessionLocked, SessionNotFound, StoreIOError
 from . import locking
@@ -142,11 +143,9 @@ class Remover:
         report.unreadable = listing.skipped
         cut = from_datetime(before) if before is not None else None
         idle = now_ns() - int(EMPTY_GRACE.total_seconds()) * 10**9
-        candidates = [
-            i.id for i in listing.sessions
-            if (cut is not None and i.updated[0] < cut)
-            or (empty and i.hidden and i.updated[0] < idle)
-        ]
+        keys = listing.keys
+        candidates = [i.id for i in listing.sessions
+                      if Due.selects(i, keys[i.id].mtime_ns, cut, empty, idle)]
         if dry_run:
             report.removed = candidates
             return report
@@ -214,20 +213,29 @@ class Due:
         self._index: dict[str, dict[str, JSON]] | None = None
         self._index_read = False
 
+    @staticmethod
+    def selects(
+        info: SessionInfo, mtime_ns: int, cut: int | None, empty: bool, idle: int,
+    ) -> bool:
+        """The cleanup rule: last updated before ``cut``, or (with ``empty``)
+        without user text and idle since ``idle``; either way the file
+        itself not modified since, whatever times it records (SPEC §8.5: a
+        file a writer appended to without recording times is not old)."""
+        updated = info.updated[0]
+        return (cut is not None and updated < cut and mtime_ns < cut) or (
+            empty and info.hidden and updated < idle and mtime_ns < idle)
+
     def __call__(self, sid: str, st: os.stat_result) -> bool:
         key = FileKey.of(st)
         if key == self.seen.get(sid):
-            return True  # the very version the listing judged
-        if self.cut is not None and st.st_mtime_ns >= self.cut:
-            return False  # written after the cutoff, whatever it records (SPEC §8.5)
+            return True  # the very version the listing judged (by selects)
         if not self._index_read:
             # Read once for the whole batch, and only if needed (re-reading
             # a 4 MB index per removal made cleanup quadratic).
             self._index, self._index_read = read_index(self.lister.layout.dir), True
         s = self.lister.summarize(sid, key, self.cache)
         info = info_of(sid, key, s, (self._index or {}).get(sid))
-        return (self.cut is not None and info.updated[0] < self.cut) or (
-            self.empty and info.hidden and info.updated[0] < self.idle)
+        return self.selects(info, st.st_mtime_ns, self.cut, self.empty, self.idle)
 
 
 def unlink_locked(sid: str, st: os.stat_result, path: str | Path) -> None:
