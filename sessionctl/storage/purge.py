@@ -176,9 +176,7 @@ def cleanup(
     cut = from_datetime(before) if before is not None else None
     now = now_ns()
     idle = now - int(EMPTY_GRACE.total_seconds()) * 10**9
-    keys = listing.keys
-    due = [i for i in listing.sessions
-           if Due.selects(i, keys[i.id].mtime_ns, cut, empty, idle)]
+    due, report.skipped = Due.select(listing.sessions, listing.keys, cut, empty, idle)
     pinned = labels.pinned
     candidates = []
     for info in due:

@@ -143,9 +143,8 @@ class Remover:
         report.unreadable = listing.skipped
         cut = from_datetime(before) if before is not None else None
         idle = now_ns() - int(EMPTY_GRACE.total_seconds()) * 10**9
-        keys = listing.keys
-        candidates = [i.id for i in listing.sessions
-                      if Due.selects(i, keys[i.id].mtime_ns, cut, empty, idle)]
+        due_now, report.skipped = Due.select(listing.sessions, listing.keys, cut, empty, idle)
+        candidates = [i.id for i in due_now]
         if dry_run:
             report.removed = candidates
             return report
@@ -224,6 +223,24 @@ class Due:
         updated = info.updated[0]
         return (cut is not None and updated < cut and mtime_ns < cut) or (
             empty and info.hidden and updated < idle and mtime_ns < idle)
+
+    @classmethod
+    def select(
+        cls, sessions: Iterable[SessionInfo], keys: dict[str, FileKey], cut: int | None,
+        empty: bool, idle: int,
+    ) -> tuple[list[SessionInfo], list[tuple[str, str]]]:
+        """The listed sessions :meth:`selects` takes, and those kept only
+        because their file was modified after the cutoff (reported as
+        skipped: a user asking why an old session stayed gets the answer)."""
+        due: list[SessionInfo] = []
+        kept: list[tuple[str, str]] = []
+        for i in sessions:
+            mtime = keys[i.id].mtime_ns
+            if cls.selects(i, mtime, cut, empty, idle):
+                due.append(i)
+            elif cut is not None and i.updated[0] < cut:
+                kept.append((i.id, "file modified after the cutoff"))
+        return due, kept
 
     def __call__(self, sid: str, st: os.stat_result) -> bool:
         key = FileKey.of(st)
