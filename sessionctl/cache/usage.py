@@ -26,7 +26,9 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.prices import PriceTable
+import orjson
+
+from ..core.prices import ModelPrice, PriceTable
 from ..core.session import SessionInfo
 from ..storage import bulk
 from ..storage.listing import scan_dir
@@ -51,17 +53,20 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_wri
 
 
 class UsageCache(FileKeyedCache[JSON]):
-    """Per-file usage (:meth:`FileUsage.to_json`, times in units of ``unit``
-    minutes) by file version, one file per store and unit in the cache
-    directory: UTC days for most reports, minutes for a ``--since`` or
+    """Per-file usage (:func:`.usage_read.cache_value`, times in units of
+    ``unit`` minutes) by file version, one file per store and unit in the
+    cache directory: UTC days for most reports, minutes for a ``--since`` or
     ``--until`` that is not a UTC midnight."""
+
+    FORMAT = 2  # [pairs, tokens, messages, tools as JSON text]
 
     def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
         store = str(store_dir)
         self.unit = unit
         name = "day" if unit == DAY_MINUTES else f"{unit}m"
         path = None if cache_dir is None else cache_dir / f"usage-{name}-{store_tag(store)}.json"
-        super().__init__(path, {"store": store, "unit": unit}, encode=_as_is, decode=_as_is)
+        super().__init__(path, {"store": store, "unit": unit, "format": self.FORMAT},
+                         encode=_as_is, decode=_as_is)
         self.load()  # now: whether it was there decides how a report warms up
 
 
@@ -137,14 +142,14 @@ def file_usages(
 ) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
     """The usage JSON of each of ``files``: from ``cache`` when current, else
     read (and cached). Unreadable files come back as (id, reason)."""
-    from .usage_read import fold_file
-
     out: dict[str, JSON] = {}
     skipped: list[tuple[str, str]] = []
     get = cache.get
     for sid, key in files.items():
         hit = get(sid, key)
         if hit is None:
+            from .usage_read import fold_file  # the record reader: not for a warm report
+
             try:
                 hit, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
             except FileNotFoundError:
@@ -161,12 +166,15 @@ def file_usages(
 
 # -- the report -----------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One line of a report (tokens: in, out, cache read, cache write, total)."""
+    """One line of a report (tokens: in, out, cache read, cache write, total).
+    ``sessions`` counts distinct sessions: a report adds up one session's
+    records before the next one's, so a session is new to a row when it is
+    not the one the row counted last (``last``)."""
 
     key: str
-    sessions: set[str] = field(default_factory=set)
+    sessions: int = 0
     messages: int = 0
     tokens: list[int] = field(default_factory=lambda: [0] * 5)
     cost: float = 0.0
@@ -175,6 +183,7 @@ class Row:
     calls: int = 0
     failures: int = 0
     tool_ns: int | None = None
+    last: str = ""  # the id of the session counted last
 
     @property
     def cost_usd(self) -> float | None:
@@ -185,11 +194,11 @@ class Row:
     def to_dict(self, by: str | None) -> dict[str, JSON]:
         if by == "tool":
             return {
-                "key": self.key, "sessions": len(self.sessions), "calls": self.calls,
+                "key": self.key, "sessions": self.sessions, "calls": self.calls,
                 "failures": self.failures,
                 "duration_s": None if self.tool_ns is None else round(self.tool_ns / 1e9, 3),
             }
-        d: dict[str, JSON] = {"key": self.key, "sessions": len(self.sessions),
+        d: dict[str, JSON] = {"key": self.key, "sessions": self.sessions,
                               "messages": self.messages}
         d.update(zip(TOKEN_FIELDS, self.tokens, strict=True))
         d["cost_usd"] = self.cost_usd
@@ -324,37 +333,42 @@ def usage_report(
     last: int | None = None
     now_day = (now_ns if now_ns is not None else time.time_ns()) // day_ns
     overview = by is None
-    days: dict[str, Row] = {}
+    days: dict[int, Row] = {}  # by day number
     models: dict[str, Row] = {}
     workspaces: dict[str, Row] = {}
     keys = _DayKeys()
     day_floor = now_day - 29
     time_kind = by if by in ("day", "week", "month") else None
     by_rows = by is not None and by != "tool"
-    price_of: dict[str, Any] = {}
+    price_of: dict[str, ModelPrice | None] = {}
 
-    def row(table: dict[str, Row], key: str) -> Row:
-        r = table.get(key)
-        if r is None:
-            r = table[key] = Row(key)
+    def new(table: dict[str, Row], key: str) -> Row:
+        r = table[key] = Row(key)
         return r
 
+    def new_day(day: int) -> Row:
+        r = days[day] = Row(keys.key("day", day))
+        return r
+
+    # The hot loop of a warm report (10,000 sessions): one pass over each
+    # session's rows, adding each to the rows it counts in (the totals, and
+    # the row of ``by``, or the day, model and workspace of the overview).
+    targets: tuple[Row, ...]
     for info in listing.sessions:
         if (info.hidden and not include_hidden) or (select is not None and not select(info)):
             continue
-        raw = usages.get(info.id)
+        sid = info.id
+        raw = usages.get(sid)
         if raw is None:
             continue
-        sid = info.id
+        try:
+            pairs, tok_rows, msg_rows = raw[0], raw[1], raw[2]
+        except (KeyError, TypeError, IndexError):
+            continue
         upd = info.updated[0] // unit_ns
         session_model, session_vendor = info.model, info.vendor
-        try:
-            pairs = [(session_model if m is None else m, session_vendor if v is None else v)
-                     for m, v in raw["p"]]
-            tok_rows, msg_rows, tool_rows = raw["t"], raw["n"], raw["x"]
-        except (KeyError, TypeError, ValueError):
-            continue
-        ws_row = row(workspaces, info.workspace) if overview else None
+        ws = info.workspace
+        ws_row = (workspaces.get(ws) or new(workspaces, ws)) if overview else totals
         for e in tok_rows:
             t = e[0]
             if t is None:
@@ -362,38 +376,45 @@ def usage_report(
             if (lo is not None and t < lo) or (hi is not None and t >= hi):
                 continue
             mm, vv = pairs[e[1]]
+            if mm is None:
+                mm = session_model
+            if vv is None:
+                vv = session_vendor
             if (model is not None and mm != model) or (vendor is not None and vv != vendor):
                 continue
             if first is None or t < first:
                 first = t
             if last is None or t > last:
                 last = t
-            p = price_of.get(mm, 0)
-            if p == 0:
+            if mm in price_of:
+                p = price_of[mm]
+            else:
                 p = price_of[mm] = prices.get(mm)
-            has_tokens = e[2] or e[3] or e[4] or e[5]
-            cost = None if p is None else p.cost(e[7], e[3], e[4], e[5])
+            _t, _pair, inp, out, cr, cw, total, billable = e
+            has_tokens = inp or out or cr or cw
+            cost = None if p is None else p.cost(billable, out, cr, cw)
             if p is None and has_tokens:
                 unpriced.add(mm or "(unknown)")
-            targets = [totals]
-            if by_rows:
-                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
-                targets.append(row(rows, key))
             if overview:
                 day = t // per_day
-                if day >= day_floor:
-                    targets.append(row(days, keys.key("day", day)))
-                targets.append(row(models, mm))
-                assert ws_row is not None
-                targets.append(ws_row)
+                model_row = models.get(mm) or new(models, mm)
+                targets = ((totals, days.get(day) or new_day(day), model_row, ws_row)
+                           if day >= day_floor else (totals, model_row, ws_row))
+            elif by_rows:
+                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
+                targets = (totals, rows.get(key) or new(rows, key))
+            else:
+                targets = (totals,)
             for r in targets:
-                r.sessions.add(sid)
+                if r.last != sid:
+                    r.last = sid
+                    r.sessions += 1
                 toks = r.tokens
-                toks[0] += e[2]
-                toks[1] += e[3]
-                toks[2] += e[4]
-                toks[3] += e[5]
-                toks[4] += e[6]
+                toks[0] += inp
+                toks[1] += out
+                toks[2] += cr
+                toks[3] += cw
+                toks[4] += total
                 if cost is not None:
                     r.cost += cost
                     r.priced = True
@@ -401,7 +422,8 @@ def usage_report(
                     r.unpriced.add(mm or "(unknown)")
         if (model is None or session_model == model) and (
                 vendor is None or session_vendor == vendor):
-            model_row = row(models, session_model) if overview else None
+            model_row = (models.get(session_model) or new(models, session_model)) if (
+                overview) else totals
             for t, n in msg_rows:
                 if t is None:
                     t = upd
@@ -411,28 +433,31 @@ def usage_report(
                     first = t
                 if last is None or t > last:
                     last = t
-                targets = [totals]
-                if by_rows:
-                    targets.append(row(rows, _key(by or "", time_kind, keys, t // per_day,
-                                                  session_model, session_vendor, info)))
                 if overview:
                     day = t // per_day
-                    if day >= day_floor:
-                        targets.append(row(days, keys.key("day", day)))
-                    assert model_row is not None and ws_row is not None
-                    targets.append(model_row)
-                    targets.append(ws_row)
+                    targets = ((totals, days.get(day) or new_day(day), model_row, ws_row)
+                               if day >= day_floor else (totals, model_row, ws_row))
+                elif by_rows:
+                    key = _key(by or "", time_kind, keys, t // per_day, session_model,
+                               session_vendor, info)
+                    targets = (totals, rows.get(key) or new(rows, key))
+                else:
+                    targets = (totals,)
                 for r in targets:
-                    r.sessions.add(sid)
+                    if r.last != sid:
+                        r.last = sid
+                        r.sessions += 1
                     r.messages += n
         if by == "tool" and model is None and vendor is None:
-            for t, name, calls, fails, ns in tool_rows:
+            for t, name, calls, fails, ns in orjson.loads(raw[3]):
                 if t is None:
                     t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):
                     continue
-                for r in (row(rows, name), totals):
-                    r.sessions.add(sid)
+                for r in (rows.get(name) or new(rows, name), totals):
+                    if r.last != sid:
+                        r.last = sid
+                        r.sessions += 1
                     r.calls += calls or 0
                     r.failures += fails or 0
                     if ns is not None:
@@ -444,7 +469,7 @@ def usage_report(
         None if last is None else (last + 1) * unit_ns - 1, skipped=skipped,
     )
     if overview:
-        report.days = [days.get(keys.key("day", d)) or Row(keys.key("day", d))
+        report.days = [days.get(d) or Row(keys.key("day", d))
                        for d in range(day_floor, now_day + 1)]
         report.models = _sorted([r for r in models.values() if r.sessions], "model", metric)
         report.workspaces = _sorted([r for r in workspaces.values() if r.sessions], "workspace",
@@ -470,7 +495,7 @@ def metric_value(r: Row, metric: str) -> float:
         c = r.cost_usd
         return 0.0 if c is None else c
     if metric == "sessions":
-        return float(len(r.sessions))
+        return float(r.sessions)
     if metric == "messages":
         return float(r.messages)
     if metric == "calls":

@@ -7,25 +7,38 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
+import orjson
+
 from ..core.folds import Summary, read_records
-from ..core.usage import UsageFold
+from ..core.usage import FileUsage, UsageFold
 from ..storage import fsio
 
-__all__ = ["fold_file", "read_chunk"]
+__all__ = ["cache_value", "fold_file", "read_chunk"]
 
 JSON = Any
 
 
+def cache_value(usage: FileUsage) -> JSON:
+    """What the usage cache keeps of a file: ``[pairs, token rows, message
+    rows, tool rows]`` of :meth:`FileUsage.to_json`, the tool rows as JSON
+    text. Only ``--by tool`` decodes them, and they are most of a file's
+    rows: kept as one string each, a warm report loads a third of the
+    objects. (The sources are not kept: no report shows them.)"""
+    j = usage.to_json()
+    return [j["p"], j["t"], j["n"], orjson.dumps(j["x"]).decode()]
+
+
 def fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
-    """A file's usage JSON (times in ``unit`` minutes) and, if asked, its
-    listing summary: one pass of the one record reader."""
+    """A file's usage as the cache keeps it (:func:`cache_value`, times in
+    ``unit`` minutes) and, if asked, its listing summary: one pass of the
+    one record reader."""
     fold = UsageFold(unit)
     with fsio.open_regular(path) as f:
         reading = read_records(f, fold)
     usage = fold.result()
     if unit != 1:
         usage = usage.coarsen(unit)
-    return usage.to_json(), (reading.summary() if with_summary else None)
+    return cache_value(usage), (reading.summary() if with_summary else None)
 
 
 def read_chunk(
