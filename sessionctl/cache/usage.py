@@ -142,24 +142,21 @@ def file_usages(
 ) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
     """The usage JSON of each of ``files``: from ``cache`` when current, else
     read (and cached). Unreadable files come back as (id, reason)."""
-    out: dict[str, JSON] = {}
+    out, misses = cache.current(files)
     skipped: list[tuple[str, str]] = []
-    get = cache.get
-    for sid, key in files.items():
-        hit = get(sid, key)
-        if hit is None:
-            from .usage_read import fold_file  # the record reader: not for a warm report
-
-            try:
-                hit, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
-            except FileNotFoundError:
-                continue
-            except OSError as err:
-                skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
-                continue
-            cache.put(sid, key, hit)
-        out[sid] = hit
-    cache.retain(set(files))
+    if misses:
+        from .usage_read import fold_file  # the record reader: not for a warm report
+    for sid in misses:
+        try:
+            value, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
+            continue
+        cache.put(sid, files[sid], value)
+        out[sid] = value
+    cache.retain(files)
     cache.flush()
     return out, skipped
 

@@ -12,7 +12,7 @@ import contextlib
 import os
 import time
 import zlib
-from collections.abc import Callable
+from collections.abc import Callable, Container, Mapping
 from pathlib import Path
 from typing import Any, Generic, NamedTuple, TypeVar
 
@@ -115,24 +115,48 @@ class FileKeyedCache(Generic[T]):
         hit = self._new.get(sid)
         if hit is not None:
             return hit[1] if hit[0] == key else None
-        raw = self._raw_ if self._raw_ is not None else self._raw
-        e = raw.get(sid)
-        # The hot path of a warm ``stats``: compared field by field, decoded
-        # only on a match; an entry of the wrong shape is a miss.
+        e = self._raw.get(sid)
+        if e is None:
+            return None
         try:
-            if e is None or e[0] != key[0] or e[1] != key[1] or e[2] != key[2]:
+            if e[0] != key[0] or e[1] != key[1] or e[2] != key[2]:
                 return None
             value = self.decode(e[3])
         except (ValueError, TypeError, KeyError, IndexError, AttributeError):
-            return None
+            return None  # an entry of the wrong shape is a miss
         self._new[sid] = (key, value)
         return value
+
+    def current(self, files: Mapping[str, FileKey]) -> tuple[dict[str, T], list[str]]:
+        """What :meth:`get` gives for each of ``files`` at once: the values
+        taken from the files' very versions, and the ids of the others."""
+        # The hot loop of a warm ``stats`` (10,000 files): get() inlined.
+        hits: dict[str, T] = {}
+        misses: list[str] = []
+        new, raw, decode = self._new, self._raw, self.decode
+        for sid, key in files.items():
+            hit = new.get(sid)
+            if hit is not None:
+                if hit[0] == key:
+                    hits[sid] = hit[1]
+                else:
+                    misses.append(sid)
+                continue
+            e = raw.get(sid)
+            try:
+                if e is not None and e[0] == key[0] and e[1] == key[1] and e[2] == key[2]:
+                    hits[sid] = decode(e[3])
+                    continue
+            except (ValueError, TypeError, KeyError, IndexError, AttributeError):
+                pass
+            misses.append(sid)
+        return hits, misses
 
     def put(self, sid: str, key: FileKey, value: T) -> None:
         self._new[sid] = (key, value)
         self._dirty = True
 
-    def retain(self, ids: set[str]) -> None:
+    def retain(self, ids: Container[str]) -> None:
         """Forget files that are gone."""
         for entries in (self._raw, self._new):
             stale = [sid for sid in entries if sid not in ids]
