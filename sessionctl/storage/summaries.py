@@ -154,7 +154,10 @@ class FileKeyedCache(Generic[T]):
 
     def put(self, sid: str, key: FileKey, value: T) -> None:
         self._new[sid] = (key, value)
-        self._dirty = True
+        # A racily clean file's value is not written (see flush): alone, it
+        # is no reason to rewrite the cache (a session being appended to).
+        if key.mtime_ns < time.time_ns() - _RACY_NS:
+            self._dirty = True
 
     def retain(self, ids: Container[str]) -> None:
         """Forget files that are gone."""
@@ -309,6 +312,12 @@ class ListingSnapshot:
         with contextlib.suppress(OSError):
             ensure_dir(self._path.parent)
             atomic_write(self._path, [data], durable=False)  # a cache: speed only
+
+    @staticmethod
+    def racy(key: FileKey) -> bool:
+        """Whether a row of this file version would be saved flagged racy
+        (see :meth:`save`)."""
+        return key.mtime_ns >= time.time_ns() - _RACY_NS
 
     def clear(self) -> None:
         if self._path is not None:
