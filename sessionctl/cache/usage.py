@@ -33,7 +33,7 @@ from ..core.session import SessionInfo
 from ..storage import bulk
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
-from ..storage.summaries import FileKey, FileKeyedCache, store_tag
+from ..storage.summaries import FileKey, FileKeyedCache, SummaryCache, store_tag
 
 if TYPE_CHECKING:
     from ..core.folds import Summary
@@ -104,17 +104,18 @@ def _read_many(
     return results
 
 
-def _cold_fill(store: FileStore, cache: UsageCache) -> None:
+def _cold_fill(store: FileStore, cache: UsageCache) -> SummaryCache:
     """No usage cache yet for this store: read every file once for both the
     listing's summary and the usage (on every core for a big store), so the
-    listing that follows reads nothing."""
+    listing that follows reads nothing: it gets the summary cache filled
+    here (not yet written)."""
     from .usage_read import fold_file
 
     files, _odd = scan_dir(store.dir)
     summaries = store.lister.summary_cache()
     todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
     if not todo:
-        return
+        return summaries
     workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
         store.lister.parallel) else 0
     if workers:
@@ -133,8 +134,8 @@ def _cold_fill(store: FileStore, cache: UsageCache) -> None:
         assert summary is not None
         cache.put(sid, key, usage)
         summaries.put(sid, key, summary)
-    summaries.retain(set(files))
-    summaries.flush()
+    summaries.retain(files)
+    return summaries
 
 
 def file_usages(
@@ -312,9 +313,12 @@ def usage_report(
     unit = DAY_MINUTES if exact_days else 1
     unit_ns = unit * MINUTE_NS
     cache = UsageCache(store.lister.cache_dir, store.lister.real, unit)
+    summaries = None
     if not cache.loaded and store.lister.cache_dir is not None:
-        _cold_fill(store, cache)
-    listing = store.listing(include_hidden=True)
+        summaries = _cold_fill(store, cache)
+    listing = store.lister.listing(include_hidden=True, summaries=summaries)
+    if summaries is not None:
+        summaries.flush()  # unless the listing did (it had a snapshot to answer from)
     usages, skipped = file_usages(store, listing.keys, cache)
     skipped = sorted([*listing.skipped, *skipped])
     # A record in time unit t counts when since <= t*unit_ns < until: exact

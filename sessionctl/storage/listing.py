@@ -173,12 +173,16 @@ class Lister:
             return None
         return (read_index(self.layout.dir) or {}).get(sid)
 
-    def listing(self, *, include_hidden: bool = False) -> Listing:
+    def listing(
+        self, *, include_hidden: bool = False, summaries: SummaryCache | None = None,
+    ) -> Listing:
         """Every session, newest first, checked against the files.
 
         Fast path: the last listing is kept (``ListingSnapshot``) with each
         file's version; files whose size, mtime and inode are unchanged take
-        their row from it, and only the others are read.
+        their row from it, and only the others are read. ``summaries``: the
+        summary cache to read through, when the caller has it in hand (a
+        first ``stats`` fills it while reading the files for their usage).
         """
         files, skipped = scan_dir(self.layout.dir)
         snapshot = ListingSnapshot(self.cache_dir, self.real)
@@ -204,7 +208,7 @@ class Lister:
                 # are stored in order.
                 shown = infos if include_hidden else [i for i in infos if not i.hidden]
                 return Listing(shown, [], files)
-        infos.extend(self.read_infos(dirty, skipped, whole=rows is None))
+        infos.extend(self.read_infos(dirty, skipped, whole=rows is None, summaries=summaries))
         infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
         # Not saved when the only change is files still being written (a
         # session appended to within the racy window): their rows would be
@@ -218,12 +222,14 @@ class Lister:
 
     def read_infos(
         self, files: dict[str, FileKey], skipped: list[tuple[str, str]], *, whole: bool,
+        summaries: SummaryCache | None = None,
     ) -> list[SessionInfo]:
-        """Rows for ``files``, read through the summary cache (all on every
-        core for a first listing) or, for a few changed files, directly.
-        ``index.json`` is read only for a file that lacks meta or times."""
-        use_cache = whole or len(files) > 64
-        cache = self.summary_cache(persistent=use_cache)
+        """Rows for ``files``, read through the summary cache (``summaries``,
+        else the persistent one; all on every core for a first listing) or,
+        for a few changed files, directly. ``index.json`` is read only for a
+        file that lacks meta or times."""
+        use_cache = whole or len(files) > 64 or summaries is not None
+        cache = summaries if summaries is not None else self.summary_cache(persistent=use_cache)
         if use_cache:
             self.prefetch(files, cache)
         infos = []
