@@ -33,8 +33,7 @@ import re
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from operator import itemgetter
-from typing import Any
+from typing import Any, cast
 
 from .folds import Fold, read_records
 from .records import Readable
@@ -53,6 +52,8 @@ N_TOKENS = 6
 
 def _int(v: object) -> int:
     """A token count as written (a JSON integer); anything else counts 0."""
+    if type(v) is int:  # nearly always
+        return v if v > 0 else 0
     if isinstance(v, bool):
         return 0
     if isinstance(v, int):
@@ -116,33 +117,63 @@ def _prefix(ts: object, plen: int) -> str | None:
     return None
 
 
-#: A well-formed UTC time: one check of all of a file's message times at once.
-_UTC_TIME = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(?:\.\d{1,9})?Z$", re.M)
+#: A UTC time that is valid if its date is (``...Z``, hours 00-23, minutes
+#: 00-59; seconds are any two digits, as parse_ns reads them), its group the
+#: prefix naming its unit: the date (days), or the date and minute.
+_UTC_UNIT = {
+    10: re.compile(r"^(\d{4}-\d\d-\d\d)T(?:[01]\d|2[0-3]):[0-5]\d:\d\d(?:\.\d{1,9})?Z$", re.M),
+    16: re.compile(r"^(\d{4}-\d\d-\d\dT(?:[01]\d|2[0-3]):[0-5]\d):\d\d(?:\.\d{1,9})?Z$", re.M),
+}
 
 
 def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
-    """How many of ``times`` fall in each minute (``None``: no valid time).
-    Well-formed UTC times (``...Z``, all checked by one regex search) are
-    grouped by the prefix that names their unit (``plen`` characters: the
-    date, or the date and minute) and one of each group is converted; any
-    other time is converted on its own."""
+    """How many of ``times`` fall in each minute (``None``: no valid time),
+    for a caller that will keep only the unit that ``plen`` characters name
+    (10: days, 16: minutes): a day's times are counted at its first minute.
+
+    Times of the usual form (UTC, ``...Z``) are checked all at once (one
+    regex search of them joined), counted by the prefix that names their
+    unit, and one time per prefix is converted: the prefix alone decides
+    whether they are valid (a bad date, or year 1 next to Go's zero time,
+    sends them back to one by one). Any other time is converted on its own.
+    """
+    unit = _UTC_UNIT.get(plen)
+    if unit is None:
+        return dict(Counter(map(_minute, times)))
+    # The hot path of a first stats: a file's message times at C speed.
+    try:
+        joined = "\n".join(cast("list[str]", times))
+    except TypeError:  # not all strings
+        joined = ""
+    if joined and joined.count("\n") == len(times) - 1:  # and none spans a line
+        prefixes = unit.findall(joined)
+        if len(prefixes) == len(times):
+            return _count_prefixes(Counter(prefixes), times, plen, unit)
     out: dict[int | None, int] = {}
-    utc = [t for t in times
-           if type(t) is str and len(t) >= 20 and t[-1] == "Z" and "\n" not in t]
-    if utc and len(_UTC_TIME.findall("\n".join(utc))) != len(utc):
-        utc = [t for t in utc if _UTC_TIME.fullmatch(t)]  # drop the odd bad one
-    if len(utc) < len(times):
-        for t in times:
-            if type(t) is not str or _prefix(t, plen) is None or not _UTC_TIME.fullmatch(t):
-                minute = _minute(t)
-                out[minute] = out.get(minute, 0) + 1
-    cut = itemgetter(slice(0, plen))
-    one_of = dict(zip(map(cut, utc), utc, strict=True))
-    for prefix, n in Counter(map(cut, utc)).items():
-        minute = _minute(one_of[prefix])  # the same for all valid ones with this prefix
-        if minute is None:  # a bad one stood for them (or all are bad): one by one
-            for t in utc:
-                if t[:plen] == prefix:
+    good: list[str] = []
+    for t in times:
+        m = unit.fullmatch(t) if type(t) is str else None
+        if m is not None:
+            good.append(m.group(1))
+        else:
+            minute = _minute(t)
+            out[minute] = out.get(minute, 0) + 1
+    for minute, n in _count_prefixes(Counter(good), times, plen, unit).items():
+        out[minute] = out.get(minute, 0) + n
+    return out
+
+
+def _count_prefixes(
+    counts: Counter[str], times: list[object], plen: int, unit: re.Pattern[str],
+) -> dict[int | None, int]:
+    """``counts`` of well-formed times by prefix, as counts by minute."""
+    out: dict[int | None, int] = {}
+    tail = "T00:00:00Z" if plen == 10 else ":00Z"
+    for prefix, n in counts.items():
+        minute = None if prefix.startswith("0001") else _minute(prefix + tail)
+        if minute is None:  # not a valid date (or year 1): one by one
+            for t in times:
+                if type(t) is str and t[:plen] == prefix and unit.fullmatch(t):
                     m = _minute(t)
                     out[m] = out.get(m, 0) + 1
             continue
@@ -270,11 +301,9 @@ class UsageFold(Fold):
         ts = rec.get("timestamp")
         self._ts.append(ts)  # counted per unit in result(), mostly at C speed
         content = m.get("content")
-        if type(content) is not list:
+        if not content:
             return
-        for b in content:
-            if type(b) is not dict:
-                continue
+        for b in content:  # a list of objects (the reader kept only such messages)
             kind = b.get("type")
             if kind == "tool_use":
                 name = b.get("tool_name") or b.get("name")
@@ -332,10 +361,12 @@ class UsageFold(Fold):
         ev = rec.get("metric_event")
         if not isinstance(ev, dict):
             return
+        kind = ev.get("type")
+        if kind == "llm" and self._usage:
+            return  # a session with usage records never counts its LLM metrics
         minute = _minute(ev.get("timestamp"))
         if minute is None:
             minute = _minute(rec.get("timestamp"))
-        kind = ev.get("type")
         if kind == "llm":
             counts = _counts(ev) or [0] * N_TOKENS  # still an LLM call (see usage)
             _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
