@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -58,7 +58,7 @@ class UsageCache(FileKeyedCache[JSON]):
     cache directory: UTC days for most reports, minutes for a ``--since`` or
     ``--until`` that is not a UTC midnight."""
 
-    FORMAT = 2  # [pairs, tokens, messages, tools as JSON text]
+    FORMAT = 3  # see usage_read.cache_value
 
     def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
         store = str(store_dir)
@@ -363,20 +363,18 @@ def usage_report(
         if raw is None:
             continue
         try:
-            pairs, tok_rows, msg_rows = raw[0], raw[1], raw[2]
+            tok_rows, msg_rows = _grouped(raw[0], 9), _grouped(raw[1], 2)
         except (KeyError, TypeError, IndexError):
             continue
         upd = info.updated[0] // unit_ns
         session_model, session_vendor = info.model, info.vendor
         ws = info.workspace
         ws_row = (workspaces.get(ws) or new(workspaces, ws)) if overview else totals
-        for e in tok_rows:
-            t = e[0]
+        for t, mm, vv, inp, out, cr, cw, total, billable in tok_rows:
             if t is None:
                 t = upd
             if (lo is not None and t < lo) or (hi is not None and t >= hi):
                 continue
-            mm, vv = pairs[e[1]]
             if mm is None:
                 mm = session_model
             if vv is None:
@@ -391,7 +389,6 @@ def usage_report(
                 p = price_of[mm]
             else:
                 p = price_of[mm] = prices.get(mm)
-            _t, _pair, inp, out, cr, cw, total, billable = e
             has_tokens = inp or out or cr or cw
             cost = None if p is None else p.cost(billable, out, cr, cw)
             if p is None and has_tokens:
@@ -450,7 +447,7 @@ def usage_report(
                         r.sessions += 1
                     r.messages += n
         if by == "tool" and model is None and vendor is None:
-            for t, name, calls, fails, ns in orjson.loads(raw[3]):
+            for t, name, calls, fails, ns in orjson.loads(raw[2]):
                 if t is None:
                     t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):
@@ -476,6 +473,15 @@ def usage_report(
         report.workspaces = _sorted([r for r in workspaces.values() if r.sessions], "workspace",
                                     metric)
     return report
+
+
+def _grouped(flat: list[Any], n: int) -> Iterable[Sequence[Any]]:
+    """The rows of ``n`` values of a flat list: the list itself when it is
+    one row (most files: one model, one day), else the "grouper" recipe of
+    itertools' documentation (one iterator zipped with itself)."""
+    if len(flat) == n:
+        return (flat,)
+    return zip(*[iter(flat)] * n, strict=False)  # a damaged last row is left out
 
 
 def _key(by: str, time_kind: str | None, keys: _DayKeys, day: int, m: str, v: str,

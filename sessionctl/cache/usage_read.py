@@ -19,13 +19,24 @@ JSON = Any
 
 
 def cache_value(usage: FileUsage) -> JSON:
-    """What the usage cache keeps of a file: ``[pairs, token rows, message
-    rows, tool rows]`` of :meth:`FileUsage.to_json`, the tool rows as JSON
-    text. Only ``--by tool`` decodes them, and they are most of a file's
-    rows: kept as one string each, a warm report loads a third of the
-    objects. (The sources are not kept: no report shows them.)"""
-    j = usage.to_json()
-    return [j["p"], j["t"], j["n"], orjson.dumps(j["x"]).decode()]
+    """What the usage cache keeps of a file: ``[tokens, messages, tools]``.
+
+    ``tokens`` is flat, 9 values per row: time, model, vendor (``None``: the
+    session's), then the 6 counts of :data:`~sessionctl.core.usage.N_TOKENS`;
+    ``messages`` is flat, 2 per row: time, count; ``tools`` is the tool rows
+    of :meth:`FileUsage.to_json` as JSON text. Only ``--by tool`` decodes
+    those (they are most of a file's rows), and flat rows are 2 lists per
+    file instead of one per row: a warm report of 10,000 files makes 40,000
+    objects where it made 500,000. (The sources are not kept: no report
+    shows them.)
+    """
+    tokens: list[JSON] = []
+    for (minute, model, vendor), counts in usage.tokens.items():
+        tokens += (minute, model, vendor, *counts)
+    messages: list[JSON] = []
+    for minute, n in usage.messages.items():
+        messages += (minute, n)
+    return [tokens, messages, orjson.dumps(usage.to_json()["x"]).decode()]
 
 
 def fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
