@@ -46,10 +46,7 @@ def fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary 
     fold = UsageFold(unit)
     with fsio.open_regular(path) as f:
         reading = read_records(f, fold)
-    usage = fold.result()
-    if unit != 1:
-        usage = usage.coarsen(unit)
-    return cache_value(usage), (reading.summary() if with_summary else None)
+    return cache_value(fold.result()), (reading.summary() if with_summary else None)
 
 
 def read_chunk(

@@ -20,7 +20,8 @@ The accounting rules, to the letter of SPEC §8.4:
   a session without them counts its ``tool_use`` blocks (and the
   ``tool_result`` blocks marked ``is_error`` as failures; no time).
 
-Times are kept to the UTC minute (``None``: "at the session's
+Times are kept to the UTC minute, or a coarser unit when the fold is told
+one (``None``: "at the session's
 ``updated_at``", resolved by whoever knows it, as is a missing model or
 vendor: ``None`` means "the session's"). Bucketing by minute keeps the
 aggregate small while any whole-minute ``--since``/``--until`` (dates,
@@ -126,10 +127,10 @@ _UTC_UNIT = {
 }
 
 
-def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
-    """How many of ``times`` fall in each minute (``None``: no valid time),
-    for a caller that will keep only the unit that ``plen`` characters name
-    (10: days, 16: minutes): a day's times are counted at its first minute.
+def _count_times(times: list[object], plen: int, unit: int = 1) -> dict[int | None, int]:
+    """How many of ``times`` fall in each unit of ``unit`` minutes (``None``:
+    no valid time), for a unit that ``plen`` characters of a time name (10:
+    the date, for days; 16: the date and minute, for minutes or hours).
 
     Times of the usual form (UTC, ``...Z``) are checked all at once (one
     regex search of them joined), counted by the prefix that names their
@@ -137,48 +138,53 @@ def _count_times(times: list[object], plen: int) -> dict[int | None, int]:
     whether they are valid (a bad date, or year 1 next to Go's zero time,
     sends them back to one by one). Any other time is converted on its own.
     """
-    unit = _UTC_UNIT.get(plen)
-    if unit is None:
-        return dict(Counter(map(_minute, times)))
+    form = _UTC_UNIT.get(plen)
+    if form is None:
+        return dict(Counter(_in_unit(_minute(t), unit) for t in times))
     # The hot path of a first stats: a file's message times at C speed.
     try:
         joined = "\n".join(cast("list[str]", times))
     except TypeError:  # not all strings
         joined = ""
     if joined and joined.count("\n") == len(times) - 1:  # and none spans a line
-        prefixes = unit.findall(joined)
+        prefixes = form.findall(joined)
         if len(prefixes) == len(times):
-            return _count_prefixes(Counter(prefixes), times, plen, unit)
+            return _count_prefixes(Counter(prefixes), times, plen, form, unit)
     out: dict[int | None, int] = {}
     good: list[str] = []
     for t in times:
-        m = unit.fullmatch(t) if type(t) is str else None
+        m = form.fullmatch(t) if type(t) is str else None
         if m is not None:
             good.append(m.group(1))
         else:
-            minute = _minute(t)
-            out[minute] = out.get(minute, 0) + 1
-    for minute, n in _count_prefixes(Counter(good), times, plen, unit).items():
-        out[minute] = out.get(minute, 0) + n
+            k = _in_unit(_minute(t), unit)
+            out[k] = out.get(k, 0) + 1
+    for k, n in _count_prefixes(Counter(good), times, plen, form, unit).items():
+        out[k] = out.get(k, 0) + n
     return out
 
 
 def _count_prefixes(
-    counts: Counter[str], times: list[object], plen: int, unit: re.Pattern[str],
+    counts: Counter[str], times: list[object], plen: int, form: re.Pattern[str], unit: int,
 ) -> dict[int | None, int]:
-    """``counts`` of well-formed times by prefix, as counts by minute."""
+    """``counts`` of well-formed times by prefix, as counts by unit."""
     out: dict[int | None, int] = {}
     tail = "T00:00:00Z" if plen == 10 else ":00Z"
     for prefix, n in counts.items():
         minute = None if prefix.startswith("0001") else _minute(prefix + tail)
         if minute is None:  # not a valid date (or year 1): one by one
             for t in times:
-                if type(t) is str and t[:plen] == prefix and unit.fullmatch(t):
-                    m = _minute(t)
-                    out[m] = out.get(m, 0) + 1
+                if type(t) is str and t[:plen] == prefix and form.fullmatch(t):
+                    k = _in_unit(_minute(t), unit)
+                    out[k] = out.get(k, 0) + 1
             continue
-        out[minute] = out.get(minute, 0) + n
+        k = minute // unit
+        out[k] = out.get(k, 0) + n
     return out
+
+
+def _in_unit(minute: int | None, unit: int) -> int | None:
+    return None if minute is None else minute // unit
 
 
 def _str(v: object) -> str | None:
@@ -268,11 +274,12 @@ class UsageFold(Fold):
         "_tool_ids",
         "_tool_metrics",
         "_ts",
+        "_unit",
         "_usage",
     )
 
     def __init__(self, unit: int = 1) -> None:
-        """``unit``: the minutes the caller will round times to (1440 for UTC
+        """``unit``: the minutes :meth:`result` gives times in (1440: UTC
         days); message times are then only converted once per unit."""
         T = dict[tuple[int | None, str | None, str | None], list[int]]
         X = dict[tuple[int | None, str], list[int | None]]
@@ -282,6 +289,7 @@ class UsageFold(Fold):
         # Messages (and tool blocks) by the prefix of their UTC time that
         # names their unit ("2026-11-30" for days, "2026-11-30T23:50" for
         # minutes): [one of their times, count...], converted in result().
+        self._unit = unit
         self._plen = 10 if unit == DAY_MINUTES else 16
         self._ts: list[object] = []  # the kept messages' timestamps
         self._block_prefix: dict[tuple[str, str], list[Any]] = {}
@@ -322,7 +330,8 @@ class UsageFold(Fold):
     def _block(self, ts: object, name: str, calls: int, fails: int) -> None:
         prefix = _prefix(ts, self._plen)
         if prefix is None:
-            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
+            _add_tool(self._blocks, (_in_unit(_minute(ts), self._unit), name), calls, fails,
+                      None)
             return
         seen = self._block_prefix.get((prefix, name))
         if seen is None:
@@ -354,7 +363,8 @@ class UsageFold(Fold):
         minute = _minute(e.get("timestamp"))
         if minute is None:
             minute = _minute(rec.get("timestamp"))
-        _add(self._usage, (minute, _str(e.get("model")), _str(e.get("vendor"))), counts)
+        _add(self._usage, (_in_unit(minute, self._unit), _str(e.get("model")),
+                           _str(e.get("vendor"))), counts)
 
     def metric(self, rec: dict[str, JSON]) -> None:
         """A ``metric`` record: an LLM call or a tool run."""
@@ -367,6 +377,7 @@ class UsageFold(Fold):
         minute = _minute(ev.get("timestamp"))
         if minute is None:
             minute = _minute(rec.get("timestamp"))
+        minute = _in_unit(minute, self._unit)
         if kind == "llm":
             counts = _counts(ev) or [0] * N_TOKENS  # still an LLM call (see usage)
             _add(self._llm, (minute, _str(ev.get("model")), _str(ev.get("vendor"))), counts)
@@ -380,9 +391,12 @@ class UsageFold(Fold):
 
     # -- result --------------------------------------------------------------
     def result(self) -> FileUsage:
-        out = FileUsage(messages=_count_times(self._ts, self._plen))
+        """The file's usage, times in units of the fold's ``unit``: the same
+        as ``UsageFold().result().coarsen(unit)``."""
+        unit = self._unit
+        out = FileUsage(messages=_count_times(self._ts, self._plen, unit))
         for (_prefix, name), (ts, calls, fails) in self._block_prefix.items():
-            _add_tool(self._blocks, (_minute(ts), name), calls, fails, None)
+            _add_tool(self._blocks, (_in_unit(_minute(ts), unit), name), calls, fails, None)
         if self._usage:
             out.tokens, out.source = self._usage, "usage"
         elif self._llm:
@@ -392,7 +406,7 @@ class UsageFold(Fold):
             tu = rec.get("token_usage")
             counts = _counts(tu) if isinstance(tu, dict) else None
             if counts is not None and any(counts[:5]):
-                key = (_minute(rec.get("updated_at")), _str(rec.get("model")),
+                key = (_in_unit(_minute(rec.get("updated_at")), unit), _str(rec.get("model")),
                        _str(rec.get("vendor")))
                 out.tokens, out.source = {key: counts}, "meta"
         if self._tool_metrics:
