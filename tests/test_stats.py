@@ -480,6 +480,7 @@ def test_warm_stats_opens_no_session_file(
         os.utime(p, ns=(old, old))
     first = stats_json(store, "--by", "model")
     stats_json(store, "--by", "model")  # the listing snapshot is now saved too
+    tools = stats_json(store, "--by", "tool")  # the first report filled its cache too
     import builtins
 
     from sessionctl.storage import fsio
@@ -498,6 +499,7 @@ def test_warm_stats_opens_no_session_file(
     monkeypatch.setattr(fsio, "open_regular", no_regular)
     assert stats_json(store, "--by", "model") == first
     assert stats_json(store, "--by", "day")["totals"] == first["totals"]
+    assert stats_json(store, "--by", "tool") == tools
 
 
 def test_after_an_append_only_that_file_is_read(
@@ -531,6 +533,13 @@ def test_after_an_append_only_that_file_is_read(
     # the daemon session now has a usage record: only that counts
     assert rows[S_DAEMON]["total_tokens"] == 2
     assert before["totals"]["total_tokens"] != after["totals"]["total_tokens"]
+    # The tool rows are a cache of their own, brought up to date by the
+    # first --by tool (that file again, and only that one).
+    opened.clear()
+    tools = stats_json(store, "--by", "tool")
+    assert set(opened) == {target.name}
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(tmp_path / "fresh"))
+    assert stats_json(store, "--by", "tool") == tools
 
 
 def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:

@@ -26,8 +26,6 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import orjson
-
 from ..core.prices import ModelPrice, PriceTable
 from ..core.session import SessionInfo
 from ..storage import bulk
@@ -56,17 +54,20 @@ class UsageCache(FileKeyedCache[JSON]):
     """Per-file usage (:func:`.usage_read.cache_value`, times in units of
     ``unit`` minutes) by file version, one file per store and unit in the
     cache directory: UTC days for most reports, minutes for a ``--since`` or
-    ``--until`` that is not a UTC midnight."""
+    ``--until`` that is not a UTC midnight. The tool rows (most of a file's
+    rows, read only by ``--by tool``) are a cache of their own (``tools``),
+    so that no other report loads them."""
 
-    FORMAT = 3  # see usage_read.cache_value
+    FORMAT = 4  # see usage_read.cache_value
 
-    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
+    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES, *,
+                 tools: bool = False) -> None:
         store = str(store_dir)
         self.unit = unit
-        name = "day" if unit == DAY_MINUTES else f"{unit}m"
+        name = ("tools-" if tools else "") + ("day" if unit == DAY_MINUTES else f"{unit}m")
         path = None if cache_dir is None else cache_dir / f"usage-{name}-{store_tag(store)}.json"
-        super().__init__(path, {"store": store, "unit": unit, "format": self.FORMAT},
-                         encode=_as_is, decode=_as_is)
+        super().__init__(path, {"store": store, "unit": unit, "tools": tools,
+                                "format": self.FORMAT}, encode=_as_is, decode=_as_is)
         self.load()  # now: whether it was there decides how a report warms up
 
 
@@ -108,11 +109,11 @@ def _read_many(
     return results
 
 
-def _cold_fill(store: FileStore, cache: UsageCache) -> SummaryCache:
-    """No usage cache yet for this store: read every file once for both the
-    listing's summary and the usage (on every core for a big store), so the
-    listing that follows reads nothing: it gets the summary cache filled
-    here (not yet written)."""
+def _cold_fill(store: FileStore, cache: UsageCache, tools: UsageCache) -> SummaryCache:
+    """No usage cache yet for this store: read every file once for the
+    listing's summary, the usage and the tool rows (on every core for a big
+    store), so the listing that follows reads nothing: it gets the summary
+    cache filled here (not yet written)."""
     from .usage_read import fold_file
 
     files, _odd = scan_dir(store.dir)
@@ -126,28 +127,43 @@ def _cold_fill(store: FileStore, cache: UsageCache) -> SummaryCache:
         with contextlib.suppress(OSError, RuntimeError, ImportError):
             for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
                 if isinstance(got, tuple):
-                    cache.put(sid, todo[sid], got[0])
+                    _put(sid, todo[sid], got[0], cache, tools)
                     summaries.put(sid, todo[sid], got[1])
     for sid, key in todo.items():
         if cache.get(sid, key) is not None:
             continue
         try:
-            usage, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
+            value, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
         except OSError:
             continue  # the listing reports it
         assert summary is not None
-        cache.put(sid, key, usage)
+        _put(sid, key, value, cache, tools)
         summaries.put(sid, key, summary)
     summaries.retain(files)
     return summaries
 
 
+def _put(sid: str, key: FileKey, value: JSON, cache: UsageCache, tools: UsageCache | None,
+         ) -> None:
+    """A file's :func:`.usage_read.cache_value` into the usage cache (its
+    tokens and messages) and the tools cache (its tool rows)."""
+    cache.put(sid, key, value[:2])
+    if tools is not None:
+        tools.put(sid, key, value[2])
+
+
 def file_usages(
     store: FileStore, files: dict[str, FileKey], cache: UsageCache,
-) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
-    """The usage JSON of each of ``files``: from ``cache`` when current, else
-    read (and cached). Unreadable files come back as (id, reason)."""
+    tools: UsageCache | None = None,
+) -> tuple[dict[str, JSON], dict[str, JSON], list[tuple[str, str]]]:
+    """The usage (tokens and messages) of each of ``files``, and its tool
+    rows if ``tools`` is given: from the caches when current, else read
+    (and cached). Unreadable files come back as (id, reason)."""
     out, misses = cache.current(files)
+    tool_rows: dict[str, JSON] = {}
+    if tools is not None:
+        tool_rows, tool_misses = tools.current(files)
+        misses = list(dict.fromkeys([*misses, *tool_misses]))
     skipped: list[tuple[str, str]] = []
     if misses:
         from .usage_read import fold_file  # the record reader: not for a warm report
@@ -159,11 +175,13 @@ def file_usages(
         except OSError as err:
             skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
             continue
-        cache.put(sid, files[sid], value)
-        out[sid] = value
-    cache.retain(files)
-    cache.flush()
-    return out, skipped
+        _put(sid, files[sid], value, cache, tools)
+        out[sid], tool_rows[sid] = value[:2], value[2]
+    for c in (cache, tools):
+        if c is not None:
+            c.retain(files)
+            c.flush()
+    return out, tool_rows, skipped
 
 
 # -- the report -----------------------------------------------------------------
@@ -316,14 +334,19 @@ def usage_report(
     exact_days = all(b is None or b % day_ns == 0 for b in (since_ns, until_ns))
     unit = DAY_MINUTES if exact_days else 1
     unit_ns = unit * MINUTE_NS
-    cache = UsageCache(store.lister.cache_dir, store.lister.real, unit)
+    cdir, real = store.lister.cache_dir, store.lister.real
+    cache = UsageCache(cdir, real, unit)
+    # The tool rows: for --by tool, and filled by a first report.
+    tools = UsageCache(cdir, real, unit, tools=True) if (
+        by == "tool" or not cache.loaded) else None
     summaries = None
-    if not cache.loaded and store.lister.cache_dir is not None:
-        summaries = _cold_fill(store, cache)
+    if not cache.loaded and cdir is not None:
+        assert tools is not None
+        summaries = _cold_fill(store, cache, tools)
     listing = store.lister.listing(include_hidden=True, summaries=summaries)
     if summaries is not None:
         summaries.flush()  # unless the listing did (it had a snapshot to answer from)
-    usages, skipped = file_usages(store, listing.keys, cache)
+    usages, tool_rows, skipped = file_usages(store, listing.keys, cache, tools)
     skipped = sorted([*listing.skipped, *skipped])
     # A record in time unit t counts when since <= t*unit_ns < until: exact
     # for bounds on unit boundaries, which is what chose the unit.
@@ -451,7 +474,7 @@ def usage_report(
                         r.sessions += 1
                     r.messages += n
         if by == "tool" and model is None and vendor is None:
-            for t, name, calls, fails, ns in orjson.loads(raw[2]):
+            for t, name, calls, fails, ns in tool_rows.get(sid, ()):
                 if t is None:
                     t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):

@@ -7,8 +7,6 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-import orjson
-
 from ..core.folds import Summary, read_records
 from ..core.usage import FileUsage, UsageFold
 from ..storage import fsio
@@ -19,16 +17,14 @@ JSON = Any
 
 
 def cache_value(usage: FileUsage) -> JSON:
-    """What the usage cache keeps of a file: ``[tokens, messages, tools]``.
+    """What the usage caches keep of a file: ``[tokens, messages, tools]``.
 
     ``tokens`` is flat, 9 values per row: time, model, vendor (``None``: the
     session's), then the 6 counts of :data:`~sessionctl.core.usage.N_TOKENS`;
     ``messages`` is flat, 2 per row: time, count; ``tools`` is the tool rows
-    of :meth:`FileUsage.to_json` as JSON text. Only ``--by tool`` decodes
-    those (they are most of a file's rows), and flat rows are 2 lists per
-    file instead of one per row: a warm report of 10,000 files makes 40,000
-    objects where it made 500,000. (The sources are not kept: no report
-    shows them.)
+    of :meth:`FileUsage.to_json`. Flat rows are 2 lists per file instead of
+    one per row: a warm report of 10,000 files makes 40,000 objects where
+    it made 500,000. (The sources are not kept: no report shows them.)
     """
     tokens: list[JSON] = []
     for (minute, model, vendor), counts in usage.tokens.items():
@@ -36,7 +32,8 @@ def cache_value(usage: FileUsage) -> JSON:
     messages: list[JSON] = []
     for minute, n in usage.messages.items():
         messages += (minute, n)
-    return [tokens, messages, orjson.dumps(usage.to_json()["x"]).decode()]
+    tools = [[minute, name, *c] for (minute, name), c in usage.tools.items()]
+    return [tokens, messages, tools]
 
 
 def fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
