@@ -4,12 +4,13 @@ The aggregates (:class:`~sessionctl.core.usage.FileUsage`) live in
 sessionctl's cache directory, beside the listing's summary cache and keyed
 the same way: a file's (size, mtime_ns, inode). They are sibling files
 (``usage-day-<store tag>.json``: per UTC day; ``usage-1m-<store tag>.json``:
-per minute, built only for bounds off midnight) rather than a column of
-the summaries file, so
-``list`` never loads or rewrites them and ``stats`` never loads the
-summaries when the listing snapshot is current. So a warm ``stats`` opens
-no session file (the listing snapshot and this cache answer everything),
-and after an append only that file is read again.
+per minute, built only for bounds off midnight; the tool rows apart in
+``usage-tools-day-...`` and ``usage-tools-1m-...``, loaded only by ``--by
+tool``) rather than a column of the summaries file, so ``list`` never
+loads or rewrites them and ``stats`` never loads the summaries when the
+listing snapshot is current. So a warm ``stats`` opens no session file
+(the listing snapshot and this cache answer everything), and after an
+append only that file is read again.
 
 A cold ``stats`` reads each file once: the listing's summary and the usage
 are folded in the same pass (on every core for a big store), the summaries
