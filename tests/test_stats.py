@@ -542,6 +542,25 @@ def test_after_an_append_only_that_file_is_read(
     assert stats_json(store, "--by", "tool") == tools
 
 
+def test_a_lost_cache_file_is_rebuilt(gen_store: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Either usage cache file (the tool rows' or the rest's) may be gone:
+    the report is the same, and the next one is warm again."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(cache))
+    store = tmp_path / "s"
+    shutil.copytree(gen_store, store)
+    old = 1_700_000_000 * 10**9
+    for p in store.iterdir():
+        os.utime(p, ns=(old, old))
+    want = {by: stats_json(store, "--by", by) for by in ("tool", "model")}
+    for part in ("usage-tools-day-*", "usage-day-*"):
+        [lost] = cache.glob(part)
+        lost.unlink()
+        assert {by: stats_json(store, "--by", by) for by in want} == want
+        assert list(cache.glob(part))
+
+
 def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:
     lines = [json.dumps(r).encode() for r in (
         meta("x", WS_A, "v", "m", "2026-01-01T00:00:00Z", {"input_tokens": 9}),

@@ -111,15 +111,16 @@ def _read_many(
 
 
 def _cold_fill(store: FileStore, cache: UsageCache, tools: UsageCache) -> SummaryCache:
-    """No usage cache yet for this store: read every file once for the
-    listing's summary, the usage and the tool rows (on every core for a big
-    store), so the listing that follows reads nothing: it gets the summary
-    cache filled here (not yet written)."""
+    """No usage cache (or tools cache) yet for this store: read every file
+    once for the listing's summary, the usage and the tool rows (on every
+    core for a big store), so the listing that follows reads nothing: it
+    gets the summary cache filled here (not yet written)."""
     from .usage_read import fold_file
 
     files, _odd = scan_dir(store.dir)
     summaries = store.lister.summary_cache()
-    todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
+    todo = {sid: k for sid, k in files.items()
+            if cache.get(sid, k) is None or tools.get(sid, k) is None}
     if not todo:
         return summaries
     workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
@@ -131,7 +132,7 @@ def _cold_fill(store: FileStore, cache: UsageCache, tools: UsageCache) -> Summar
                     _put(sid, todo[sid], got[0], cache, tools)
                     summaries.put(sid, todo[sid], got[1])
     for sid, key in todo.items():
-        if cache.get(sid, key) is not None:
+        if cache.get(sid, key) is not None and tools.get(sid, key) is not None:
             continue
         try:
             value, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
@@ -341,8 +342,7 @@ def usage_report(
     tools = UsageCache(cdir, real, unit, tools=True) if (
         by == "tool" or not cache.loaded) else None
     summaries = None
-    if not cache.loaded and cdir is not None:
-        assert tools is not None
+    if tools is not None and not (cache.loaded and tools.loaded) and cdir is not None:
         summaries = _cold_fill(store, cache, tools)
     listing = store.lister.listing(include_hidden=True, summaries=summaries)
     if summaries is not None:
