@@ -7,6 +7,7 @@ worker processes and must give the same answer as reading in-process.
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from pathlib import Path
@@ -80,8 +81,6 @@ def test_snapshot_is_not_used_after_a_change(dir216: Path, cache_dir: Path, chan
         # Another program rewrites index.json: the meta-less session takes
         # its title from the index, so the new title must show up although
         # no session file changed.
-        import json
-
         path = dir216 / "index.json"
         entries = json.loads(path.read_bytes())
         for e in entries:
@@ -238,3 +237,89 @@ def test_snapshot_serves_a_store_without_an_index(
     (dir216 / "index.json").write_text("[]")
     assert _rows(store) == first
     assert read  # the index changed: the files were looked at again
+
+
+def test_a_session_being_written_is_read_again_without_rewriting_the_snapshot(
+    dir216: Path, cache_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Appends within the racy window change only that file's row, which is
+    read again until the file settles: the snapshot is not rewritten for it
+    (a session the agent is writing to), and is once the file is old."""
+    store = JSONLStore(dir216)
+    _rows(store)
+    _age(dir216)
+    _rows(store)
+    [snap] = _snapshot_files(cache_dir)
+    saved = snap.read_bytes()
+    sid = "20261125-111826-b443dd28e58609b0"
+    store.append_message_to_disk(Session(sid), Message.text_message("user", "one more"))
+    count = next(r for r in _rows(store) if r["id"] == sid)["msg_count"]
+    assert snap.read_bytes() == saved
+    store.append_message_to_disk(Session(sid), Message.text_message("user", "two more"))
+    assert next(r for r in _rows(store) if r["id"] == sid)["msg_count"] == count + 1
+    assert snap.read_bytes() == saved
+    _age(dir216)  # the writer is done
+    settled = _rows(store)
+    assert snap.read_bytes() != saved
+    read: list[str] = []
+    real = Lister.summarize
+
+    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
+        read.append(s)
+        return real(self, s, key, cache)
+
+    monkeypatch.setattr(Lister, "summarize", spy)
+    assert _rows(store) == settled
+    assert read == []  # answered from the new snapshot
+
+
+def test_index_is_read_only_for_a_changed_session_without_meta(
+    dir216: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A changed file with meta and times is listed from itself alone;
+    index.json (megabytes in a big store) is read when a changed file needs
+    its entry (SPEC §7)."""
+    store = JSONLStore(dir216)
+    _rows(store)
+    _age(dir216)
+    before = {r["id"]: r for r in _rows(store)}
+    reads: list[Path] = []
+    real = listing_mod.read_index
+
+    def spy(directory: Path) -> object:
+        reads.append(directory)
+        return real(directory)
+
+    monkeypatch.setattr(listing_mod, "read_index", spy)
+    with_meta, nometa = "20261125-111826-b443dd28e58609b0", "20261125-111826-c132f393a97906ef"
+    store.append_message_to_disk(Session(with_meta), Message.text_message("user", "more"))
+    after = {r["id"]: r for r in _rows(store)}
+    assert reads == []
+    assert after[with_meta]["msg_count"] == before[with_meta]["msg_count"] + 1
+    line = {"type": "message", "session_id": nometa, "timestamp": "2026-11-25T11:20:00Z",
+            "message": {"id": "msg_more", "role": "user",
+                        "content": [{"type": "text", "text": "more"}]}}
+    with open(dir216 / f"{nometa}.jsonl", "a") as f:  # as an agent without meta writes
+        f.write(json.dumps(line) + "\n")
+    after = {r["id"]: r for r in _rows(store)}
+    assert reads == [dir216]
+    assert after[nometa]["title"] == before[nometa]["title"]  # from its index entry
+    assert after[nometa]["msg_count"] == before[nometa]["msg_count"] + 1
+
+
+def test_a_racy_entry_alone_does_not_rewrite_a_keyed_cache(tmp_path: Path) -> None:
+    """A value taken from a file changed within the racy window is never
+    written (its version may not identify it), so putting it is no reason to
+    rewrite the cache file; an old file's value is."""
+    from sessionctl.core.folds import Summary
+
+    cache = SummaryCache(tmp_path, tmp_path / "store")
+    now = time.time_ns()
+    cache.put("a", FileKey(1, now, 1), Summary(title="racy"))
+    cache.flush()
+    assert list(tmp_path.iterdir()) == []
+    cache.put("b", FileKey(1, OLD_NS, 2), Summary(title="old"))
+    cache.flush()
+    again = SummaryCache(tmp_path, tmp_path / "store")
+    assert again.get("b", FileKey(1, OLD_NS, 2)) == Summary(title="old")
+    assert again.get("a", FileKey(1, now, 1)) is None

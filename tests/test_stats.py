@@ -480,6 +480,7 @@ def test_warm_stats_opens_no_session_file(
         os.utime(p, ns=(old, old))
     first = stats_json(store, "--by", "model")
     stats_json(store, "--by", "model")  # the listing snapshot is now saved too
+    tools = stats_json(store, "--by", "tool")  # the first report filled its cache too
     import builtins
 
     from sessionctl.storage import fsio
@@ -498,6 +499,7 @@ def test_warm_stats_opens_no_session_file(
     monkeypatch.setattr(fsio, "open_regular", no_regular)
     assert stats_json(store, "--by", "model") == first
     assert stats_json(store, "--by", "day")["totals"] == first["totals"]
+    assert stats_json(store, "--by", "tool") == tools
 
 
 def test_after_an_append_only_that_file_is_read(
@@ -531,6 +533,32 @@ def test_after_an_append_only_that_file_is_read(
     # the daemon session now has a usage record: only that counts
     assert rows[S_DAEMON]["total_tokens"] == 2
     assert before["totals"]["total_tokens"] != after["totals"]["total_tokens"]
+    # The tool rows are a cache of their own, brought up to date by the
+    # first --by tool (that file again, and only that one).
+    opened.clear()
+    tools = stats_json(store, "--by", "tool")
+    assert set(opened) == {target.name}
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(tmp_path / "fresh"))
+    assert stats_json(store, "--by", "tool") == tools
+
+
+def test_a_lost_cache_file_is_rebuilt(gen_store: Path, tmp_path: Path,
+                                      monkeypatch: pytest.MonkeyPatch) -> None:
+    """Either usage cache file (the tool rows' or the rest's) may be gone:
+    the report is the same, and the next one is warm again."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(cache))
+    store = tmp_path / "s"
+    shutil.copytree(gen_store, store)
+    old = 1_700_000_000 * 10**9
+    for p in store.iterdir():
+        os.utime(p, ns=(old, old))
+    want = {by: stats_json(store, "--by", by) for by in ("tool", "model")}
+    for part in ("usage-tools-day-*", "usage-day-*"):
+        [lost] = cache.glob(part)
+        lost.unlink()
+        assert {by: stats_json(store, "--by", by) for by in want} == want
+        assert list(cache.glob(part))
 
 
 def test_a_zero_token_usage_record_still_rules_out_metrics_and_meta() -> None:
@@ -561,10 +589,25 @@ def test_message_times_are_counted_per_unit_exactly() -> None:
         want[m] = want.get(m, 0) + 1
     assert _count_times(times, 16) == want
     assert _count_times(list(reversed(times)), 16) == want
-    day = _count_times(times, 10)
-    assert sum(day.values()) == len(times)
-    assert {None if k is None else k // 1440 for k in day} == {
-        None if k is None else k // 1440 for k in want}
+    day = _count_times(times, 10, 1440)
+    want_day: dict[int | None, int] = {}
+    for k, n in want.items():
+        d = None if k is None else k // 1440
+        want_day[d] = want_day.get(d, 0) + n
+    assert day == want_day
+    assert _count_times(list(reversed(times)), 10, 1440) == want_day
+    # All strings of the usual form (checked at once), with a bad date, year 1
+    # and an hour that is no hour among them.
+    usual = ["2026-11-30T23:50:10Z", "2026-11-30T23:50:59.5Z", "2026-12-01T00:00:00.1Z",
+             "2026-02-30T10:00:00Z", "2026-02-30T10:00:01Z", "0001-01-01T05:00:00Z", ZERO]
+    for extra in ([], ["2026-11-30T25:00:00Z"]):
+        for plen, unit in ((16, 1), (10, 1440), (16, 60)):
+            expect: dict[int | None, int] = {}
+            for t in usual + extra:
+                m = _minute(t)
+                k = None if m is None else m // unit
+                expect[k] = expect.get(k, 0) + 1
+            assert _count_times([*usual, *extra], plen, unit) == expect, (extra, plen)
 
 
 def test_fold_roundtrip_and_rules() -> None:
@@ -734,22 +777,33 @@ _times = st.one_of(st.none(), st.just(ZERO), st.text(max_size=25), st.datetimes(
 
 
 @settings(max_examples=150, deadline=None)
-@given(st.lists(st.tuples(st.sampled_from(["usage", "metric", "meta"]), _counts, _times,
-                          st.one_of(st.none(), st.text(max_size=6))), max_size=8))
+@given(st.lists(st.tuples(st.sampled_from(["usage", "metric", "meta", "message"]), _counts,
+                          _times, st.one_of(st.none(), st.text(max_size=6))), max_size=8))
 def test_fold_never_fails_and_coarsening_keeps_the_sums(
     recs: list[tuple[str, dict[str, Any], Any, Any]],
 ) -> None:
+    from sessionctl.core.folds import read_records
+    from sessionctl.core.usage import UsageFold
+
     lines = []
-    for kind, counts, ts, model in recs:
+    for n, (kind, counts, ts, model) in enumerate(recs):
         r = env("x", kind)
         if kind == "usage":
             r["usage_entry"] = {"timestamp": ts, "model": model, "usage": counts}
         elif kind == "metric":
             r["metric_event"] = {"timestamp": ts, "type": "llm", "model": model, **counts}
+        elif kind == "message":
+            r["timestamp"] = ts
+            r["message"] = {"id": f"m{n}", "role": "assistant",
+                            "content": [{"type": "tool_use", "tool_name": model}]}
         else:
             r.update(token_usage=counts, updated_at=ts, model=model)
         lines.append(json.dumps(r).encode())
     u = fold_usage(lines)
+    for unit in (1440, 60):  # a fold told its unit gives what coarsening gives
+        fold = UsageFold(unit)
+        read_records(lines, fold)
+        assert fold.result() == u.coarsen(unit), unit
     for c in u.tokens.values():
         assert all(x >= 0 for x in c)
         assert c[4] >= c[1]  # a total holds the output

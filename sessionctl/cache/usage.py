@@ -4,12 +4,13 @@ The aggregates (:class:`~sessionctl.core.usage.FileUsage`) live in
 sessionctl's cache directory, beside the listing's summary cache and keyed
 the same way: a file's (size, mtime_ns, inode). They are sibling files
 (``usage-day-<store tag>.json``: per UTC day; ``usage-1m-<store tag>.json``:
-per minute, built only for bounds off midnight) rather than a column of
-the summaries file, so
-``list`` never loads or rewrites them and ``stats`` never loads the
-summaries when the listing snapshot is current. So a warm ``stats`` opens
-no session file (the listing snapshot and this cache answer everything),
-and after an append only that file is read again.
+per minute, built only for bounds off midnight; the tool rows apart in
+``usage-tools-day-...`` and ``usage-tools-1m-...``, loaded only by ``--by
+tool``) rather than a column of the summaries file, so ``list`` never
+loads or rewrites them and ``stats`` never loads the summaries when the
+listing snapshot is current. So a warm ``stats`` opens no session file
+(the listing snapshot and this cache answer everything), and after an
+append only that file is read again.
 
 A cold ``stats`` reads each file once: the listing's summary and the usage
 are folded in the same pass (on every core for a big store), the summaries
@@ -20,18 +21,18 @@ from __future__ import annotations
 
 import contextlib
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..core.prices import PriceTable
+from ..core.prices import ModelPrice, PriceTable
 from ..core.session import SessionInfo
 from ..storage import bulk
 from ..storage.listing import scan_dir
 from ..storage.store import FileStore
-from ..storage.summaries import FileKey, FileKeyedCache, store_tag
+from ..storage.summaries import FileKey, FileKeyedCache, SummaryCache, store_tag
 
 if TYPE_CHECKING:
     from ..core.folds import Summary
@@ -51,17 +52,23 @@ TOKEN_FIELDS = ("input_tokens", "output_tokens", "cache_read_tokens", "cache_wri
 
 
 class UsageCache(FileKeyedCache[JSON]):
-    """Per-file usage (:meth:`FileUsage.to_json`, times in units of ``unit``
-    minutes) by file version, one file per store and unit in the cache
-    directory: UTC days for most reports, minutes for a ``--since`` or
-    ``--until`` that is not a UTC midnight."""
+    """Per-file usage (:func:`.usage_read.cache_value`, times in units of
+    ``unit`` minutes) by file version, one file per store and unit in the
+    cache directory: UTC days for most reports, minutes for a ``--since`` or
+    ``--until`` that is not a UTC midnight. The tool rows (most of a file's
+    rows, read only by ``--by tool``) are a cache of their own (``tools``),
+    so that no other report loads them."""
 
-    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES) -> None:
+    FORMAT = 4  # see usage_read.cache_value
+
+    def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES, *,
+                 tools: bool = False) -> None:
         store = str(store_dir)
         self.unit = unit
-        name = "day" if unit == DAY_MINUTES else f"{unit}m"
+        name = ("tools-" if tools else "") + ("day" if unit == DAY_MINUTES else f"{unit}m")
         path = None if cache_dir is None else cache_dir / f"usage-{name}-{store_tag(store)}.json"
-        super().__init__(path, {"store": store, "unit": unit}, encode=_as_is, decode=_as_is)
+        super().__init__(path, {"store": store, "unit": unit, "tools": tools,
+                                "format": self.FORMAT}, encode=_as_is, decode=_as_is)
         self.load()  # now: whether it was there decides how a report warms up
 
 
@@ -76,15 +83,19 @@ def _read_many(
     directory: Path, files: dict[str, FileKey], workers: int, unit: int,
 ) -> dict[str, tuple[JSON, Summary] | str | None]:
     import concurrent.futures
+    import heapq
     import multiprocessing
 
-    n_chunks = workers * 4
+    # Chunks of about equal bytes, biggest files first: 16 per worker, so
+    # that when the big session's chunk is done the other worker is not
+    # left with a long one (4 per worker left one idle for ~0.2 s).
+    n_chunks = workers * 16
     chunks: list[list[str]] = [[] for _ in range(n_chunks)]
-    loads = [0] * n_chunks
+    loads = [(0, i) for i in range(n_chunks)]  # a heap: the lightest chunk first
     for sid, key in sorted(files.items(), key=lambda f: -f[1].size):
-        i = loads.index(min(loads))
+        load, i = loads[0]
         chunks[i].append(sid)
-        loads[i] += key.size + 4096
+        heapq.heapreplace(loads, (load + key.size + 4096, i))
     from ..core.folds import Summary
     from .usage_read import read_chunk
 
@@ -99,74 +110,93 @@ def _read_many(
     return results
 
 
-def _cold_fill(store: FileStore, cache: UsageCache) -> None:
-    """No usage cache yet for this store: read every file once for both the
-    listing's summary and the usage (on every core for a big store), so the
-    listing that follows reads nothing."""
+def _cold_fill(store: FileStore, cache: UsageCache, tools: UsageCache) -> SummaryCache:
+    """No usage cache (or tools cache) yet for this store: read every file
+    once for the listing's summary, the usage and the tool rows (on every
+    core for a big store), so the listing that follows reads nothing: it
+    gets the summary cache filled here (not yet written)."""
     from .usage_read import fold_file
 
     files, _odd = scan_dir(store.dir)
     summaries = store.lister.summary_cache()
-    todo = {sid: k for sid, k in files.items() if cache.get(sid, k) is None}
+    todo = {sid: k for sid, k in files.items()
+            if cache.get(sid, k) is None or tools.get(sid, k) is None}
     if not todo:
-        return
+        return summaries
     workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
         store.lister.parallel) else 0
     if workers:
         with contextlib.suppress(OSError, RuntimeError, ImportError):
             for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
                 if isinstance(got, tuple):
-                    cache.put(sid, todo[sid], got[0])
+                    _put(sid, todo[sid], got[0], cache, tools)
                     summaries.put(sid, todo[sid], got[1])
     for sid, key in todo.items():
-        if cache.get(sid, key) is not None:
+        if cache.get(sid, key) is not None and tools.get(sid, key) is not None:
             continue
         try:
-            usage, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
+            value, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
         except OSError:
             continue  # the listing reports it
         assert summary is not None
-        cache.put(sid, key, usage)
+        _put(sid, key, value, cache, tools)
         summaries.put(sid, key, summary)
-    summaries.retain(set(files))
-    summaries.flush()
+    summaries.retain(files)
+    return summaries
+
+
+def _put(sid: str, key: FileKey, value: JSON, cache: UsageCache, tools: UsageCache | None,
+         ) -> None:
+    """A file's :func:`.usage_read.cache_value` into the usage cache (its
+    tokens and messages) and the tools cache (its tool rows)."""
+    cache.put(sid, key, value[:2])
+    if tools is not None:
+        tools.put(sid, key, value[2])
 
 
 def file_usages(
     store: FileStore, files: dict[str, FileKey], cache: UsageCache,
-) -> tuple[dict[str, JSON], list[tuple[str, str]]]:
-    """The usage JSON of each of ``files``: from ``cache`` when current, else
-    read (and cached). Unreadable files come back as (id, reason)."""
-    from .usage_read import fold_file
-
-    out: dict[str, JSON] = {}
+    tools: UsageCache | None = None,
+) -> tuple[dict[str, JSON], dict[str, JSON], list[tuple[str, str]]]:
+    """The usage (tokens and messages) of each of ``files``, and its tool
+    rows if ``tools`` is given: from the caches when current, else read
+    (and cached). Unreadable files come back as (id, reason)."""
+    out, misses = cache.current(files)
+    tool_rows: dict[str, JSON] = {}
+    if tools is not None:
+        tool_rows, tool_misses = tools.current(files)
+        misses = list(dict.fromkeys([*misses, *tool_misses]))
     skipped: list[tuple[str, str]] = []
-    get = cache.get
-    for sid, key in files.items():
-        hit = get(sid, key)
-        if hit is None:
-            try:
-                hit, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
-            except FileNotFoundError:
-                continue
-            except OSError as err:
-                skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
-                continue
-            cache.put(sid, key, hit)
-        out[sid] = hit
-    cache.retain(set(files))
-    cache.flush()
-    return out, skipped
+    if misses:
+        from .usage_read import fold_file  # the record reader: not for a warm report
+    for sid in misses:
+        try:
+            value, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
+        except FileNotFoundError:
+            continue
+        except OSError as err:
+            skipped.append((sid, f"cannot read session {sid}: {err.strerror or err}"))
+            continue
+        _put(sid, files[sid], value, cache, tools)
+        out[sid], tool_rows[sid] = value[:2], value[2]
+    for c in (cache, tools):
+        if c is not None:
+            c.retain(files)
+            c.flush()
+    return out, tool_rows, skipped
 
 
 # -- the report -----------------------------------------------------------------
 
-@dataclass
+@dataclass(slots=True)
 class Row:
-    """One line of a report (tokens: in, out, cache read, cache write, total)."""
+    """One line of a report (tokens: in, out, cache read, cache write, total).
+    ``sessions`` counts distinct sessions: a report adds up one session's
+    records before the next one's, so a session is new to a row when it is
+    not the one the row counted last (``last``)."""
 
     key: str
-    sessions: set[str] = field(default_factory=set)
+    sessions: int = 0
     messages: int = 0
     tokens: list[int] = field(default_factory=lambda: [0] * 5)
     cost: float = 0.0
@@ -175,6 +205,7 @@ class Row:
     calls: int = 0
     failures: int = 0
     tool_ns: int | None = None
+    last: str = ""  # the id of the session counted last
 
     @property
     def cost_usd(self) -> float | None:
@@ -185,11 +216,11 @@ class Row:
     def to_dict(self, by: str | None) -> dict[str, JSON]:
         if by == "tool":
             return {
-                "key": self.key, "sessions": len(self.sessions), "calls": self.calls,
+                "key": self.key, "sessions": self.sessions, "calls": self.calls,
                 "failures": self.failures,
                 "duration_s": None if self.tool_ns is None else round(self.tool_ns / 1e9, 3),
             }
-        d: dict[str, JSON] = {"key": self.key, "sessions": len(self.sessions),
+        d: dict[str, JSON] = {"key": self.key, "sessions": self.sessions,
                               "messages": self.messages}
         d.update(zip(TOKEN_FIELDS, self.tokens, strict=True))
         d["cost_usd"] = self.cost_usd
@@ -305,11 +336,18 @@ def usage_report(
     exact_days = all(b is None or b % day_ns == 0 for b in (since_ns, until_ns))
     unit = DAY_MINUTES if exact_days else 1
     unit_ns = unit * MINUTE_NS
-    cache = UsageCache(store.lister.cache_dir, store.lister.real, unit)
-    if not cache.loaded and store.lister.cache_dir is not None:
-        _cold_fill(store, cache)
-    listing = store.listing(include_hidden=True)
-    usages, skipped = file_usages(store, listing.keys, cache)
+    cdir, real = store.lister.cache_dir, store.lister.real
+    cache = UsageCache(cdir, real, unit)
+    # The tool rows: for --by tool, and filled by a first report.
+    tools = UsageCache(cdir, real, unit, tools=True) if (
+        by == "tool" or not cache.loaded) else None
+    summaries = None
+    if tools is not None and not (cache.loaded and tools.loaded) and cdir is not None:
+        summaries = _cold_fill(store, cache, tools)
+    listing = store.lister.listing(include_hidden=True, summaries=summaries)
+    if summaries is not None:
+        summaries.flush()  # unless the listing did (it had a snapshot to answer from)
+    usages, tool_rows, skipped = file_usages(store, listing.keys, cache, tools)
     skipped = sorted([*listing.skipped, *skipped])
     # A record in time unit t counts when since <= t*unit_ns < until: exact
     # for bounds on unit boundaries, which is what chose the unit.
@@ -324,76 +362,85 @@ def usage_report(
     last: int | None = None
     now_day = (now_ns if now_ns is not None else time.time_ns()) // day_ns
     overview = by is None
-    days: dict[str, Row] = {}
+    days: dict[int, Row] = {}  # by day number
     models: dict[str, Row] = {}
     workspaces: dict[str, Row] = {}
     keys = _DayKeys()
     day_floor = now_day - 29
     time_kind = by if by in ("day", "week", "month") else None
     by_rows = by is not None and by != "tool"
-    price_of: dict[str, Any] = {}
+    price_of: dict[str, ModelPrice | None] = {}
 
-    def row(table: dict[str, Row], key: str) -> Row:
-        r = table.get(key)
-        if r is None:
-            r = table[key] = Row(key)
+    def new(table: dict[str, Row], key: str) -> Row:
+        r = table[key] = Row(key)
         return r
 
+    def new_day(day: int) -> Row:
+        r = days[day] = Row(keys.key("day", day))
+        return r
+
+    # The hot loop of a warm report (10,000 sessions): one pass over each
+    # session's rows, adding each to the rows it counts in (the totals, and
+    # the row of ``by``, or the day, model and workspace of the overview).
+    targets: tuple[Row, ...]
     for info in listing.sessions:
         if (info.hidden and not include_hidden) or (select is not None and not select(info)):
             continue
-        raw = usages.get(info.id)
+        sid = info.id
+        raw = usages.get(sid)
         if raw is None:
             continue
-        sid = info.id
+        try:
+            tok_rows, msg_rows = _grouped(raw[0], 9), _grouped(raw[1], 2)
+        except (KeyError, TypeError, IndexError):
+            continue
         upd = info.updated[0] // unit_ns
         session_model, session_vendor = info.model, info.vendor
-        try:
-            pairs = [(session_model if m is None else m, session_vendor if v is None else v)
-                     for m, v in raw["p"]]
-            tok_rows, msg_rows, tool_rows = raw["t"], raw["n"], raw["x"]
-        except (KeyError, TypeError, ValueError):
-            continue
-        ws_row = row(workspaces, info.workspace) if overview else None
-        for e in tok_rows:
-            t = e[0]
+        ws = info.workspace
+        ws_row = (workspaces.get(ws) or new(workspaces, ws)) if overview else totals
+        for t, mm, vv, inp, out, cr, cw, total, billable in tok_rows:
             if t is None:
                 t = upd
             if (lo is not None and t < lo) or (hi is not None and t >= hi):
                 continue
-            mm, vv = pairs[e[1]]
+            if mm is None:
+                mm = session_model
+            if vv is None:
+                vv = session_vendor
             if (model is not None and mm != model) or (vendor is not None and vv != vendor):
                 continue
             if first is None or t < first:
                 first = t
             if last is None or t > last:
                 last = t
-            p = price_of.get(mm, 0)
-            if p == 0:
+            if mm in price_of:
+                p = price_of[mm]
+            else:
                 p = price_of[mm] = prices.get(mm)
-            has_tokens = e[2] or e[3] or e[4] or e[5]
-            cost = None if p is None else p.cost(e[7], e[3], e[4], e[5])
+            has_tokens = inp or out or cr or cw
+            cost = None if p is None else p.cost(billable, out, cr, cw)
             if p is None and has_tokens:
                 unpriced.add(mm or "(unknown)")
-            targets = [totals]
-            if by_rows:
-                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
-                targets.append(row(rows, key))
             if overview:
                 day = t // per_day
-                if day >= day_floor:
-                    targets.append(row(days, keys.key("day", day)))
-                targets.append(row(models, mm))
-                assert ws_row is not None
-                targets.append(ws_row)
+                model_row = models.get(mm) or new(models, mm)
+                targets = ((totals, days.get(day) or new_day(day), model_row, ws_row)
+                           if day >= day_floor else (totals, model_row, ws_row))
+            elif by_rows:
+                key = _key(by or "", time_kind, keys, t // per_day, mm, vv, info)
+                targets = (totals, rows.get(key) or new(rows, key))
+            else:
+                targets = (totals,)
             for r in targets:
-                r.sessions.add(sid)
+                if r.last != sid:
+                    r.last = sid
+                    r.sessions += 1
                 toks = r.tokens
-                toks[0] += e[2]
-                toks[1] += e[3]
-                toks[2] += e[4]
-                toks[3] += e[5]
-                toks[4] += e[6]
+                toks[0] += inp
+                toks[1] += out
+                toks[2] += cr
+                toks[3] += cw
+                toks[4] += total
                 if cost is not None:
                     r.cost += cost
                     r.priced = True
@@ -401,7 +448,8 @@ def usage_report(
                     r.unpriced.add(mm or "(unknown)")
         if (model is None or session_model == model) and (
                 vendor is None or session_vendor == vendor):
-            model_row = row(models, session_model) if overview else None
+            model_row = (models.get(session_model) or new(models, session_model)) if (
+                overview) else totals
             for t, n in msg_rows:
                 if t is None:
                     t = upd
@@ -411,28 +459,31 @@ def usage_report(
                     first = t
                 if last is None or t > last:
                     last = t
-                targets = [totals]
-                if by_rows:
-                    targets.append(row(rows, _key(by or "", time_kind, keys, t // per_day,
-                                                  session_model, session_vendor, info)))
                 if overview:
                     day = t // per_day
-                    if day >= day_floor:
-                        targets.append(row(days, keys.key("day", day)))
-                    assert model_row is not None and ws_row is not None
-                    targets.append(model_row)
-                    targets.append(ws_row)
+                    targets = ((totals, days.get(day) or new_day(day), model_row, ws_row)
+                               if day >= day_floor else (totals, model_row, ws_row))
+                elif by_rows:
+                    key = _key(by or "", time_kind, keys, t // per_day, session_model,
+                               session_vendor, info)
+                    targets = (totals, rows.get(key) or new(rows, key))
+                else:
+                    targets = (totals,)
                 for r in targets:
-                    r.sessions.add(sid)
+                    if r.last != sid:
+                        r.last = sid
+                        r.sessions += 1
                     r.messages += n
         if by == "tool" and model is None and vendor is None:
-            for t, name, calls, fails, ns in tool_rows:
+            for t, name, calls, fails, ns in tool_rows.get(sid, ()):
                 if t is None:
                     t = upd
                 if (lo is not None and t < lo) or (hi is not None and t >= hi):
                     continue
-                for r in (row(rows, name), totals):
-                    r.sessions.add(sid)
+                for r in (rows.get(name) or new(rows, name), totals):
+                    if r.last != sid:
+                        r.last = sid
+                        r.sessions += 1
                     r.calls += calls or 0
                     r.failures += fails or 0
                     if ns is not None:
@@ -444,12 +495,21 @@ def usage_report(
         None if last is None else (last + 1) * unit_ns - 1, skipped=skipped,
     )
     if overview:
-        report.days = [days.get(keys.key("day", d)) or Row(keys.key("day", d))
+        report.days = [days.get(d) or Row(keys.key("day", d))
                        for d in range(day_floor, now_day + 1)]
         report.models = _sorted([r for r in models.values() if r.sessions], "model", metric)
         report.workspaces = _sorted([r for r in workspaces.values() if r.sessions], "workspace",
                                     metric)
     return report
+
+
+def _grouped(flat: list[Any], n: int) -> Iterable[Sequence[Any]]:
+    """The rows of ``n`` values of a flat list: the list itself when it is
+    one row (most files: one model, one day), else the "grouper" recipe of
+    itertools' documentation (one iterator zipped with itself)."""
+    if len(flat) == n:
+        return (flat,)
+    return zip(*[iter(flat)] * n, strict=False)  # a damaged last row is left out
 
 
 def _key(by: str, time_kind: str | None, keys: _DayKeys, day: int, m: str, v: str,
@@ -470,7 +530,7 @@ def metric_value(r: Row, metric: str) -> float:
         c = r.cost_usd
         return 0.0 if c is None else c
     if metric == "sessions":
-        return float(len(r.sessions))
+        return float(r.sessions)
     if metric == "messages":
         return float(r.messages)
     if metric == "calls":

@@ -180,12 +180,16 @@ class Lister:
             return None
         return (read_index(self.layout.dir) or {}).get(sid)
 
-    def listing(self, *, include_hidden: bool = False) -> Listing:
+    def listing(
+        self, *, include_hidden: bool = False, summaries: SummaryCache | None = None,
+    ) -> Listing:
         """Every session, newest first, checked against the files.
 
         Fast path: the last listing is kept (``ListingSnapshot``) with each
         file's version; files whose size, mtime and inode are unchanged take
-        their row from it, and only the others are read.
+        their row from it, and only the others are read. ``summaries``: the
+        summary cache to read through, when the caller has it in hand (a
+        first ``stats`` fills it while reading the files for their usage).
         """
         files, skipped = scan_dir(self.layout.dir)
         snapshot = ListingSnapshot(self.cache_dir, self.real)
@@ -193,6 +197,7 @@ class Lister:
         rows = snapshot.load(index_key)
         infos: list[SessionInfo] = []
         dirty: dict[str, FileKey] = dict(files)
+        changed: list[FileKey] = []  # files of the snapshot read again
         if rows is not None:
             # The hot loop of a warm list, one pass per session.
             pop, append = dirty.pop, infos.append
@@ -204,32 +209,41 @@ class Lister:
                     append(r.info())
                 else:
                     dirty[r.id] = key  # changed: read again below
+                    changed.append(key)
             if not dirty and len(infos) == len(rows) and not skipped:
                 # Nothing changed since the last complete listing; the rows
                 # are stored in order.
                 self._last = (files, infos)
                 shown = infos if include_hidden else [i for i in infos if not i.hidden]
                 return Listing(shown, [], files)
-        index = read_index(self.layout.dir)
-        infos.extend(self.read_infos(dirty, index, skipped, whole=rows is None))
+        infos.extend(self.read_infos(dirty, skipped, whole=rows is None, summaries=summaries))
         infos.sort(key=lambda i: (i.updated[0], i.updated[1], i.id), reverse=True)
-        if not skipped:
+        # Not saved when the only change is files still being written (a
+        # session appended to within the racy window): their rows would be
+        # read again next time either way, and the rest is as saved.
+        racy_only = rows is not None and len(rows) == len(files) == len(infos) and len(
+            dirty) == len(changed) and all(map(ListingSnapshot.racy, changed))
+        if not skipped and not racy_only:
             snapshot.save(index_key, [Row.of(i, files[i.id]) for i in infos])
         self._last = (files, infos)
         shown = infos if include_hidden else [i for i in infos if not i.hidden]
         return Listing(shown, sorted(skipped), files)
 
     def read_infos(
-        self, files: dict[str, FileKey], index: dict[str, dict[str, JSON]] | None,
-        skipped: list[tuple[str, str]], *, whole: bool,
+        self, files: dict[str, FileKey], skipped: list[tuple[str, str]], *, whole: bool,
+        summaries: SummaryCache | None = None,
     ) -> list[SessionInfo]:
-        """Rows for ``files``, read through the summary cache (all on every
-        core for a first listing) or, for a few changed files, directly."""
-        use_cache = whole or len(files) > 64
-        cache = self.summary_cache(persistent=use_cache)
+        """Rows for ``files``, read through the summary cache (``summaries``,
+        else the persistent one; all on every core for a first listing) or,
+        for a few changed files, directly. ``index.json`` is read only for a
+        file that lacks meta or times."""
+        use_cache = whole or len(files) > 64 or summaries is not None
+        cache = summaries if summaries is not None else self.summary_cache(persistent=use_cache)
         if use_cache:
             self.prefetch(files, cache)
         infos = []
+        index: dict[str, dict[str, JSON]] | None = None
+        index_read = False
         for sid, key in files.items():
             try:
                 s = self.summarize(sid, key, cache)
@@ -238,7 +252,12 @@ class Lister:
             except SessionError as err:
                 skipped.append((sid, str(err)))
                 continue
-            infos.append(info_of(sid, key, s, index.get(sid) if index else None))
+            entry = None
+            if not (s.has_meta and s.created is not None and s.updated is not None):
+                if not index_read:  # megabytes at 10,000 sessions: only when needed
+                    index, index_read = read_index(self.layout.dir), True
+                entry = index.get(sid) if index else None
+            infos.append(info_of(sid, key, s, entry))
         if use_cache:
             if whole:
                 cache.retain(set(files))
