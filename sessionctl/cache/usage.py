@@ -417,9 +417,11 @@ def usage_report(
                 p = price_of[mm]
             else:
                 p = price_of[mm] = prices.get(mm)
-            has_tokens = inp or out or cr or cw
+            # A call without a price is unpriced even when it used no
+            # tokens: its row's cost is blank, not a "$0.00" that reads as
+            # priced, and the model is named.
             cost = None if p is None else p.cost(billable, out, cr, cw)
-            if p is None and has_tokens:
+            if p is None:
                 unpriced.add(mm or "(unknown)")
             if overview:
                 day = t // per_day
@@ -444,7 +446,7 @@ def usage_report(
                 if cost is not None:
                     r.cost += cost
                     r.priced = True
-                elif has_tokens:
+                else:
                     r.unpriced.add(mm or "(unknown)")
         if (model is None or session_model == model) and (
                 vendor is None or session_vendor == vendor):
