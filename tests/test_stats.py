@@ -480,7 +480,7 @@ def test_warm_stats_opens_no_session_file(
         os.utime(p, ns=(old, old))
     first = stats_json(store, "--by", "model")
     stats_json(store, "--by", "model")  # the listing snapshot is now saved too
-    tools = stats_json(store, "--by", "tool")  # the first report filled its cache too
+    tools = stats_json(store, "--by", "tool")  # the first one fills the tool rows' cache
     import builtins
 
     from sessionctl.storage import fsio
@@ -512,6 +512,7 @@ def test_after_an_append_only_that_file_is_read(
         os.utime(p, ns=(old, old))
     before = stats_json(store, "--by", "session")
     stats_json(store, "--by", "session")
+    stats_json(store, "--by", "tool")  # the tool rows' cache, filled by its first report
     target = store / f"{S_DAEMON}.jsonl"
     with open(target, "ab") as f:
         f.write(json.dumps(usage(S_DAEMON, "2026-11-16T00:00:00Z", "deepseek-chat", "deepseek",
@@ -534,7 +535,7 @@ def test_after_an_append_only_that_file_is_read(
     assert rows[S_DAEMON]["total_tokens"] == 2
     assert before["totals"]["total_tokens"] != after["totals"]["total_tokens"]
     # The tool rows are a cache of their own, brought up to date by the
-    # first --by tool (that file again, and only that one).
+    # next --by tool (that file again, and only that one).
     opened.clear()
     tools = stats_json(store, "--by", "tool")
     assert set(opened) == {target.name}
@@ -913,3 +914,24 @@ def test_a_model_with_messages_but_no_price_has_a_blank_cost(tmp_path: Path) -> 
     assert "mystery-model" in overview["unpriced_models"]
     models = {r["key"]: r for r in overview["models"]}
     assert models["mystery-model"]["cost_usd"] is None
+
+
+def test_tool_rows_are_built_by_the_first_by_tool_only(
+    gen_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A first report without --by tool skips the tool rows (walking every
+    message's blocks for them is a third of its time); the first --by tool
+    builds them, the same as from scratch."""
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(cache))
+    store = tmp_path / "s"
+    shutil.copytree(gen_store, store)
+    old = 1_700_000_000 * 10**9  # beyond the racy window: cached
+    for p in store.iterdir():
+        os.utime(p, ns=(old, old))
+    stats_json(store, "--by", "model")
+    assert list(cache.glob("usage-day-*")) and not list(cache.glob("usage-tools-*"))
+    tools = stats_json(store, "--by", "tool")
+    assert list(cache.glob("usage-tools-day-*"))
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(tmp_path / "fresh"))
+    assert stats_json(store, "--by", "tool") == tools

@@ -5,8 +5,8 @@ sessionctl's cache directory, beside the listing's summary cache and keyed
 the same way: a file's (size, mtime_ns, inode). They are sibling files
 (``usage-day-<store tag>.json``: per UTC day; ``usage-1m-<store tag>.json``:
 per minute, built only for bounds off midnight; the tool rows apart in
-``usage-tools-day-...`` and ``usage-tools-1m-...``, loaded only by ``--by
-tool``) rather than a column of the summaries file, so ``list`` never
+``usage-tools-day-...`` and ``usage-tools-1m-...``, built and loaded only
+by ``--by tool``) rather than a column of the summaries file, so ``list`` never
 loads or rewrites them and ``stats`` never loads the summaries when the
 listing snapshot is current. So a warm ``stats`` opens no session file
 (the listing snapshot and this cache answer everything), and after an
@@ -56,8 +56,8 @@ class UsageCache(FileKeyedCache[JSON]):
     ``unit`` minutes) by file version, one file per store and unit in the
     cache directory: UTC days for most reports, minutes for a ``--since`` or
     ``--until`` that is not a UTC midnight. The tool rows (most of a file's
-    rows, read only by ``--by tool``) are a cache of their own (``tools``),
-    so that no other report loads them."""
+    rows, built and read only by ``--by tool``) are a cache of their own
+    (``tools``), so that no other report loads or computes them."""
 
     FORMAT = 4  # see usage_read.cache_value
 
@@ -80,7 +80,7 @@ def _as_is(value: JSON) -> JSON:
 # -- reading files ---------------------------------------------------------------
 
 def _read_many(
-    directory: Path, files: dict[str, FileKey], workers: int, unit: int,
+    directory: Path, files: dict[str, FileKey], workers: int, unit: int, tools: bool,
 ) -> dict[str, tuple[JSON, Summary] | str | None]:
     import concurrent.futures
     import heapq
@@ -102,7 +102,7 @@ def _read_many(
     results: dict[str, tuple[JSON, Summary] | str | None] = {}
     ctx = multiprocessing.get_context("spawn")
     with concurrent.futures.ProcessPoolExecutor(workers, mp_context=ctx) as pool:
-        jobs = [pool.submit(read_chunk, str(directory), c, unit) for c in chunks if c]
+        jobs = [pool.submit(read_chunk, str(directory), c, unit, tools) for c in chunks if c]
         for job in jobs:
             for sid, usage, summary, error in job.result():
                 results[sid] = ((usage, Summary.from_json(summary))
@@ -110,39 +110,48 @@ def _read_many(
     return results
 
 
-def _cold_fill(store: FileStore, cache: UsageCache, tools: UsageCache) -> SummaryCache:
-    """No usage cache (or tools cache) yet for this store: read every file
-    once for the listing's summary, the usage and the tool rows (on every
-    core for a big store), so the listing that follows reads nothing: it
-    gets the summary cache filled here (not yet written)."""
+Scan = tuple[dict[str, FileKey], list[tuple[str, str]]]
+
+
+def _cold_fill(
+    store: FileStore, cache: UsageCache, tools: UsageCache | None,
+) -> tuple[SummaryCache, Scan]:
+    """No usage cache (or, for ``--by tool``, no tools cache) yet for this
+    store: read every file once for the listing's summary, the usage and
+    (with ``tools``) the tool rows, on every core for a big store, so the
+    listing that follows reads nothing: it gets the summary cache filled
+    here (not yet written), and the scan of the files it read."""
     from .usage_read import fold_file
 
-    files, _odd = scan_dir(store.dir)
+    scan = scan_dir(store.dir)
+    files = scan[0]
     summaries = store.lister.summary_cache()
     todo = {sid: k for sid, k in files.items()
-            if cache.get(sid, k) is None or tools.get(sid, k) is None}
+            if cache.get(sid, k) is None or (tools is not None and tools.get(sid, k) is None)}
     if not todo:
-        return summaries
+        return summaries, scan
     workers = bulk.worth_parallel(len(todo), sum(k.size for k in todo.values())) if (
         store.lister.parallel) else 0
     if workers:
         with contextlib.suppress(OSError, RuntimeError, ImportError):
-            for sid, got in _read_many(store.dir, todo, workers, cache.unit).items():
+            for sid, got in _read_many(store.dir, todo, workers, cache.unit,
+                                       tools is not None).items():
                 if isinstance(got, tuple):
                     _put(sid, todo[sid], got[0], cache, tools)
                     summaries.put(sid, todo[sid], got[1])
     for sid, key in todo.items():
-        if cache.get(sid, key) is not None and tools.get(sid, key) is not None:
+        if cache.get(sid, key) is not None and (tools is None or tools.get(sid, key) is not None):
             continue
         try:
-            value, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True)
+            value, summary = fold_file(store.dir / f"{sid}.jsonl", cache.unit, True,
+                                       tools is not None)
         except OSError:
             continue  # the listing reports it
         assert summary is not None
         _put(sid, key, value, cache, tools)
         summaries.put(sid, key, summary)
     summaries.retain(files)
-    return summaries
+    return summaries, scan
 
 
 def _put(sid: str, key: FileKey, value: JSON, cache: UsageCache, tools: UsageCache | None,
@@ -171,7 +180,7 @@ def file_usages(
         from .usage_read import fold_file  # the record reader: not for a warm report
     for sid in misses:
         try:
-            value, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False)
+            value, _ = fold_file(store.dir / f"{sid}.jsonl", cache.unit, False, tools is not None)
         except FileNotFoundError:
             continue
         except OSError as err:
@@ -338,13 +347,13 @@ def usage_report(
     unit_ns = unit * MINUTE_NS
     cdir, real = store.lister.cache_dir, store.lister.real
     cache = UsageCache(cdir, real, unit)
-    # The tool rows: for --by tool, and filled by a first report.
-    tools = UsageCache(cdir, real, unit, tools=True) if (
-        by == "tool" or not cache.loaded) else None
-    summaries = None
-    if tools is not None and not (cache.loaded and tools.loaded) and cdir is not None:
-        summaries = _cold_fill(store, cache, tools)
-    listing = store.lister.listing(include_hidden=True, summaries=summaries)
+    # The tool rows only for --by tool, filled by the first such report:
+    # walking every message's blocks for them is a third of a first report.
+    tools = UsageCache(cdir, real, unit, tools=True) if by == "tool" else None
+    summaries, scan = None, None
+    if cdir is not None and not (cache.loaded and (tools is None or tools.loaded)):
+        summaries, scan = _cold_fill(store, cache, tools)
+    listing = store.lister.listing(include_hidden=True, summaries=summaries, scanned=scan)
     if summaries is not None:
         summaries.flush()  # unless the listing did (it had a snapshot to answer from)
     usages, tool_rows, skipped = file_usages(store, listing.keys, cache, tools)

@@ -36,24 +36,26 @@ def cache_value(usage: FileUsage) -> JSON:
     return [tokens, messages, tools]
 
 
-def fold_file(path: Path, unit: int, with_summary: bool) -> tuple[JSON, Summary | None]:
+def fold_file(
+    path: Path, unit: int, with_summary: bool, tools: bool = True,
+) -> tuple[JSON, Summary | None]:
     """A file's usage as the cache keeps it (:func:`cache_value`, times in
-    ``unit`` minutes) and, if asked, its listing summary: one pass of the
-    one record reader."""
-    fold = UsageFold(unit)
+    ``unit`` minutes; the tool rows empty unless ``tools``) and, if asked,
+    its listing summary: one pass of the one record reader."""
+    fold = UsageFold(unit, tools=tools)
     with fsio.open_regular(path) as f:
         reading = read_records(f, fold)
     return cache_value(fold.result()), (reading.summary() if with_summary else None)
 
 
 def read_chunk(
-    directory: str, sids: list[str], unit: int,
+    directory: str, sids: list[str], unit: int, tools: bool,
 ) -> list[tuple[str, Any, Any, str | None]]:
     """In a worker: (id, usage JSON, summary JSON, error) per file."""
     out: list[tuple[str, Any, Any, str | None]] = []
     for sid in sids:
         try:
-            usage, summary = fold_file(Path(directory) / f"{sid}.jsonl", unit, True)
+            usage, summary = fold_file(Path(directory) / f"{sid}.jsonl", unit, True, tools)
             assert summary is not None
             out.append((sid, usage, summary.to_json(), None))
         except FileNotFoundError:

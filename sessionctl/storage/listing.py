@@ -182,6 +182,7 @@ class Lister:
 
     def listing(
         self, *, include_hidden: bool = False, summaries: SummaryCache | None = None,
+        scanned: tuple[dict[str, FileKey], list[tuple[str, str]]] | None = None,
     ) -> Listing:
         """Every session, newest first, checked against the files.
 
@@ -189,9 +190,12 @@ class Lister:
         file's version; files whose size, mtime and inode are unchanged take
         their row from it, and only the others are read. ``summaries``: the
         summary cache to read through, when the caller has it in hand (a
-        first ``stats`` fills it while reading the files for their usage).
+        first ``stats`` fills it while reading the files for their usage);
+        ``scanned``: the :func:`scan_dir` that reading started from, so the
+        listing is of the files as they were read (and not stat'ed twice).
         """
-        files, skipped = scan_dir(self.layout.dir)
+        files, skipped = scanned if scanned is not None else scan_dir(self.layout.dir)
+        skipped = list(skipped)
         snapshot = ListingSnapshot(self.cache_dir, self.real)
         index_key = self.index_key()
         rows = snapshot.load(index_key)
