@@ -897,25 +897,6 @@ def test_a_zero_token_call_of_an_unpriced_model_has_a_blank_cost(tmp_path: Path)
     assert data["totals"]["cost_usd"] == pytest.approx(0.00315)  # the priced part
 
 
-def test_a_model_with_messages_but_no_price_has_a_blank_cost(tmp_path: Path) -> None:
-    """A session of an unpriced model with no usage at all (a v1.3.33 file):
-    its model row's cost is blank in --by model and in the overview."""
-    store = tmp_path / "s"
-    store.mkdir(mode=0o700)
-    ts = "2026-12-01T00:00:01Z"
-    for sid, model in (("20261201-000000-00000000000000ab", "mystery-model"),
-                       ("20261201-000000-00000000000000ac", "claude-sonnet-4-5")):
-        _write(store / f"{sid}.jsonl", [meta(sid, "/w", "x", model, ts),
-                                        msg(sid, 1, "user", ts, text("hi"))])
-    rows = {r["key"]: r for r in stats_json(store, "--by", "model")["rows"]}
-    assert rows["mystery-model"]["cost_usd"] is None
-    assert rows["claude-sonnet-4-5"]["cost_usd"] == 0  # priced: no calls cost nothing
-    overview = stats_json(store)
-    assert "mystery-model" in overview["unpriced_models"]
-    models = {r["key"]: r for r in overview["models"]}
-    assert models["mystery-model"]["cost_usd"] is None
-
-
 def test_tool_rows_are_built_by_the_first_by_tool_only(
     gen_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -500,12 +500,6 @@ def usage_report(
                     if ns is not None:
                         r.tool_ns = (r.tool_ns or 0) + ns
 
-    # A model's row without a priced call (its sessions' messages only) shows
-    # a blank cost when the model has no price: "$0.00" would read as priced.
-    for r in models.values() if overview else rows.values() if by == "model" else ():
-        if not r.priced and not r.unpriced and r.key and prices.get(r.key) is None:
-            r.unpriced.add(r.key)
-            unpriced.add(r.key)
     report = UsageReport(
         by, since_ns, until_ns, _sorted(list(rows.values()), by, metric), totals,
         sorted(unpriced), None if first is None else first * unit_ns,
