@@ -876,27 +876,6 @@ def test_tag_and_pinned_select_sessions(gen_store: Path, tmp_path: Path) -> None
     assert stats_json(store, "--by", "model", "--tag", "nosuch")["rows"] == []
 
 
-def test_a_zero_token_call_of_an_unpriced_model_has_a_blank_cost(tmp_path: Path) -> None:
-    """An unpriced model's row is blank even when its calls used no tokens:
-    "$0.00" would read as a price, and the report names the model."""
-    store = tmp_path / "s"
-    store.mkdir(mode=0o700)
-    sid = "20261201-000000-00000000000000aa"
-    ts = "2026-12-01T00:00:01Z"
-    _write(store / f"{sid}.jsonl", [
-        meta(sid, "/w", "x", "mystery-model", ts),
-        msg(sid, 1, "user", ts, text("hi")),
-        usage(sid, ts, "mystery-model", "x", 0, 0, 0, 0),
-        usage(sid, ts, "claude-sonnet-4-5", "anthropic", 1000, 10, 0, 0),
-    ])
-    data = stats_json(store, "--by", "model")
-    rows = {r["key"]: r for r in data["rows"]}
-    assert rows["mystery-model"]["cost_usd"] is None
-    assert rows["claude-sonnet-4-5"]["cost_usd"] == pytest.approx(0.00315)
-    assert data["unpriced_models"] == ["mystery-model"]
-    assert data["totals"]["cost_usd"] == pytest.approx(0.00315)  # the priced part
-
-
 def test_tool_rows_are_built_by_the_first_by_tool_only(
     gen_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
 ) -> None:

@@ -426,11 +426,9 @@ def usage_report(
                 p = price_of[mm]
             else:
                 p = price_of[mm] = prices.get(mm)
-            # A call without a price is unpriced even when it used no
-            # tokens: its row's cost is blank, not a "$0.00" that reads as
-            # priced, and the model is named.
+            has_tokens = inp or out or cr or cw
             cost = None if p is None else p.cost(billable, out, cr, cw)
-            if p is None:
+            if p is None and has_tokens:
                 unpriced.add(mm or "(unknown)")
             if overview:
                 day = t // per_day
@@ -455,7 +453,7 @@ def usage_report(
                 if cost is not None:
                     r.cost += cost
                     r.priced = True
-                else:
+                elif has_tokens:
                     r.unpriced.add(mm or "(unknown)")
         if (model is None or session_model == model) and (
                 vendor is None or session_vendor == vendor):
