@@ -60,6 +60,10 @@ class UsageCache(FileKeyedCache[JSON]):
     (``tools``), so that no other report loads or computes them."""
 
     FORMAT = 4  # see usage_read.cache_value
+    #: 2 since the flat rows: an older sessionctl sharing the cache directory
+    #: checks only its own header (version, store, unit), and read version 1's
+    #: name with the new rows as zeros. It now ignores (and replaces) the file.
+    VERSION = 2
 
     def __init__(self, cache_dir: Path | None, store_dir: Path, unit: int = DAY_MINUTES, *,
                  tools: bool = False) -> None:
