@@ -895,3 +895,47 @@ def test_tool_rows_are_built_by_the_first_by_tool_only(
     assert list(cache.glob("usage-tools-day-*"))
     monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(tmp_path / "fresh"))
     assert stats_json(store, "--by", "tool") == tools
+
+
+def test_unpriced_models_do_not_depend_on_the_view(tmp_path: Path) -> None:
+    """A model is named unpriced for tokens it spent without a price, the
+    same in every view; a model that spent none costs 0 in every row."""
+    store = tmp_path / "s"
+    store.mkdir(mode=0o700)
+    ts = "2026-12-01T00:00:01Z"
+    a, b = "20261201-000000-00000000000000ab", "20261201-000000-00000000000000ac"
+    _write(store / f"{a}.jsonl", [meta(a, "/w", "x", "mystery-model", ts),
+                                  msg(a, 1, "user", ts, text("hi"))])
+    _write(store / f"{b}.jsonl", [meta(b, "/w", "y", "other-model", ts),
+                                  msg(b, 1, "user", ts, text("hi")),
+                                  usage(b, ts, "other-model", "y", 10, 5, 0, 0)])
+    for view in ([], *(["--by", by] for by in ("day", "week", "month", "model", "vendor",
+                                               "workspace", "session"))):
+        data = stats_json(store, *view)
+        assert data["unpriced_models"] == ["other-model"], view
+        for r in data["rows"]:
+            assert (r["cost_usd"] is None) == ("other-model" in r.get("unpriced_models", [])), (
+                view, r)
+
+
+def test_an_older_reader_ignores_the_flat_usage_cache(
+    gen_store: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """sessionctl before the flat rows read usage-day-*.json with the header
+    {version 1, store, unit}; it must not take today's rows (it would count
+    zeros), so today's file carries another version."""
+    from sessionctl.storage.summaries import FileKeyedCache
+
+    cache = tmp_path / "cache"
+    monkeypatch.setenv("SESSIONCTL_CACHE_DIR", str(cache))
+    store = tmp_path / "s"
+    shutil.copytree(gen_store, store)
+    old = 1_700_000_000 * 10**9
+    for p in store.iterdir():
+        os.utime(p, ns=(old, old))
+    stats_json(store)
+    [path] = cache.glob("usage-day-*")
+    older: FileKeyedCache[Any] = FileKeyedCache(
+        path, {"store": str(store.resolve()), "unit": 1440},
+        encode=lambda v: v, decode=lambda v: v)
+    assert not older.load()
