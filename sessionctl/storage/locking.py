@@ -166,7 +166,7 @@ def file_lock(
         got_thread = False
     else:  # another thread of this process holds it: that wait counts too
         started = time.monotonic()
-        got_thread = tlock.acquire(timeout=-1 if timeout is None else timeout)
+        got_thread = tlock.acquire(timeout=-1 if timeout is None else max(timeout, 0.0))
     deadline: float | None = None
     if not got_thread:
         if timeout == 0:
