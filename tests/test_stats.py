@@ -939,3 +939,26 @@ def test_an_older_reader_ignores_the_flat_usage_cache(
         path, {"store": str(store.resolve()), "unit": 1440},
         encode=lambda v: v, decode=lambda v: v)
     assert not older.load()
+
+
+def test_a_bad_tool_block_time_does_not_move_a_good_one(tmp_path: Path) -> None:
+    """Tool blocks of one day are counted together only when their times are
+    valid: a block at hour 24 (counted at the session's time, two days on)
+    must not carry a valid block of the same date out of a one-day window."""
+    store = tmp_path / "s"
+    store.mkdir(mode=0o700)
+    sid = "20261118-000000-00000000000000ad"
+    block = [{"type": "tool_use", "tool_name": "bash", "tool_id": "t", "input": {}}]
+    _write(store / f"{sid}.jsonl", [
+        meta(sid, "/w", "x", "m", "2026-11-20T12:00:00Z"),
+        msg(sid, 1, "user", "2026-11-18T09:00:00Z", text("go")),
+        msg(sid, 2, "assistant", "2026-11-18T24:08:00Z", block),
+        msg(sid, 3, "assistant", "2026-11-18T10:00:00Z", block),
+    ])
+    day = stats_json(store, "--by", "tool", "--since", "2026-11-18", "--until", "2026-11-19")
+    assert {r["key"]: r["calls"] for r in day["rows"]} == {"bash": 1}
+    minute = stats_json(store, "--by", "tool", "--since", "2026-11-18T00:00:30Z",
+                        "--until", "2026-11-19")
+    assert {r["key"]: r["calls"] for r in minute["rows"]} == {"bash": 1}
+    assert {r["key"]: r["calls"] for r in stats_json(store, "--by", "tool")["rows"]} == {
+        "bash": 2}

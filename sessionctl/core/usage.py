@@ -111,13 +111,6 @@ def _minute(value: object) -> int | None:
     return None if base is None else base + minute
 
 
-def _prefix(ts: object, plen: int) -> str | None:
-    """The part of a UTC time (``...Z``) that names its unit, else ``None``."""
-    if type(ts) is str and len(ts) >= 20 and ts[-1] == "Z":
-        return ts[:plen]
-    return None
-
-
 #: A UTC time that is valid if its date is (``...Z``, hours 00-23, minutes
 #: 00-59; seconds are any two digits, as parse_ns reads them), its group the
 #: prefix naming its unit: the date (days), or the date and minute.
@@ -334,11 +327,17 @@ class UsageFold(Fold):
                 self._block(ts, name, 0, 1)
 
     def _block(self, ts: object, name: str, calls: int, fails: int) -> None:
-        prefix = _prefix(ts, self._plen)
-        if prefix is None:
+        # Grouped by the prefix naming the unit only when the whole time is
+        # valid (one time then stands for its group, as for message times);
+        # any other time is converted on its own, so a bad one (hour 24)
+        # never takes a good one's day with it.
+        form = _UTC_UNIT.get(self._plen)
+        m = form.fullmatch(ts) if form is not None and type(ts) is str else None
+        if m is None:
             _add_tool(self._blocks, (_in_unit(_minute(ts), self._unit), name), calls, fails,
                       None)
             return
+        prefix = m.group(1)
         seen = self._block_prefix.get((prefix, name))
         if seen is None:
             self._block_prefix[(prefix, name)] = [ts, calls, fails]
