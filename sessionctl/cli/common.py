@@ -176,6 +176,18 @@ IdArg = Annotated[str, typer.Argument(metavar="ID", help="Session id or unique p
 IdsArg = Annotated[list[str], typer.Argument(metavar="ID...", help="Session ids or prefixes.",
                                              autocompletion=complete_ids)]
 VerboseOpt = Annotated[bool, typer.Option("--verbose", "-v", help="Say more on stderr.")]
+
+# The session filters of list, search and stats (SPEC 8.3, 8.4).
+WorkspaceOpt = Annotated[str | None, typer.Option(help="Only sessions of this workspace.")]
+HereOpt = Annotated[bool, typer.Option("--here", help="Only sessions of the current directory.")]
+PinnedOpt = Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")]
+ShowAllOpt = Annotated[bool, typer.Option(
+    "--all", "-a", help="Include sessions without user text.")]
+# ... and list's and search's, which select sessions by their own model and time.
+ModelOpt = Annotated[str | None, typer.Option(help="Only this model (exact).")]
+VendorOpt = Annotated[str | None, typer.Option(help="Only this vendor (exact).")]
+SinceOpt = Annotated[str | None, typer.Option(metavar="DATE", help="Updated at or after DATE.")]
+UntilOpt = Annotated[str | None, typer.Option(metavar="DATE", help="Updated before DATE.")]
 TagsArg = Annotated[list[str], typer.Argument(
     metavar="TAG...", help="Tags: 1-64 characters of a-z 0-9 _ . : - (case is ignored).",
     autocompletion=complete_tags)]

@@ -9,29 +9,36 @@ import typer
 
 from ...errors import UsageError
 from .. import common
-from ..common import VerboseOpt
+from ..common import (
+    HereOpt,
+    ModelOpt,
+    PinnedOpt,
+    ShowAllOpt,
+    SinceOpt,
+    UntilOpt,
+    VendorOpt,
+    VerboseOpt,
+    WorkspaceOpt,
+)
 
 app = common.command_app()
 
 
 @app.command("list", epilog="Example: sessionctl list --here -n 5")
 def list_cmd(
-    workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
-    here: Annotated[bool, typer.Option(
-        "--here", help="Only sessions of the current directory.")] = False,
-    model: Annotated[str | None, typer.Option(help="Only this model (exact).")] = None,
-    vendor: Annotated[str | None, typer.Option(help="Only this vendor (exact).")] = None,
-    since: Annotated[str | None, typer.Option(
-        metavar="DATE", help="Updated at or after DATE.")] = None,
-    until: Annotated[str | None, typer.Option(metavar="DATE", help="Updated before DATE.")] = None,
+    workspace: WorkspaceOpt = None,
+    here: HereOpt = False,
+    model: ModelOpt = None,
+    vendor: VendorOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     limit: Annotated[int | None, typer.Option(
         "--limit", "-n", min=1, help="At most N sessions.")] = None,
-    show_all: Annotated[bool, typer.Option(
-        "--all", "-a", help="Include sessions without user text.")] = False,
+    show_all: ShowAllOpt = False,
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", metavar="TAG", help="Only sessions with this tag (repeatable: all must match).",
         autocompletion=common.complete_tags)] = None,
-    pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")] = False,
+    pinned: PinnedOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="A JSON array.")] = False,
     as_jsonl: Annotated[bool, typer.Option("--jsonl", help="One JSON object per line.")] = False,
     as_ids: Annotated[bool, typer.Option("--ids", help="One id per line (for xargs).")] = False,

@@ -11,7 +11,17 @@ import typer
 
 from ...errors import UsageError
 from .. import common
-from ..common import VerboseOpt
+from ..common import (
+    HereOpt,
+    ModelOpt,
+    PinnedOpt,
+    ShowAllOpt,
+    SinceOpt,
+    UntilOpt,
+    VendorOpt,
+    VerboseOpt,
+    WorkspaceOpt,
+)
 
 if TYPE_CHECKING:
     from rich.progress import Progress as RichProgress
@@ -45,19 +55,16 @@ def search(
     query: Annotated[list[str], typer.Argument(
         metavar="QUERY...", help="Words (all in one message), \"phrases\", -excluded, a OR b.",
         show_default=False)],
-    workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
-    here: Annotated[bool, typer.Option(
-        "--here", help="Only sessions of the current directory.")] = False,
-    model: Annotated[str | None, typer.Option(help="Only this model (exact).")] = None,
-    vendor: Annotated[str | None, typer.Option(help="Only this vendor (exact).")] = None,
-    since: Annotated[str | None, typer.Option(
-        metavar="DATE", help="Updated at or after DATE.")] = None,
-    until: Annotated[str | None, typer.Option(metavar="DATE", help="Updated before DATE.")] = None,
+    workspace: WorkspaceOpt = None,
+    here: HereOpt = False,
+    model: ModelOpt = None,
+    vendor: VendorOpt = None,
+    since: SinceOpt = None,
+    until: UntilOpt = None,
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", metavar="TAG", help="Only sessions with this tag (repeatable).")] = None,
-    pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")] = False,
-    show_all: Annotated[bool, typer.Option(
-        "--all", "-a", help="Include sessions without user text.")] = False,
+    pinned: PinnedOpt = False,
+    show_all: ShowAllOpt = False,
     role: Annotated[list[str] | None, typer.Option(
         "--role", metavar="ROLE",
         help="Only matches in user, assistant, system text or tool blocks (repeatable).")] = None,

@@ -10,7 +10,13 @@ import typer
 
 from ...errors import UsageError
 from .. import common
-from ..common import VerboseOpt
+from ..common import (
+    HereOpt,
+    PinnedOpt,
+    ShowAllOpt,
+    VerboseOpt,
+    WorkspaceOpt,
+)
 
 app = common.command_app()
 
@@ -32,9 +38,8 @@ def stats(
         "workspace, session or tool.")] = None,
     metric: Annotated[str, typer.Option(
         metavar="|".join(METRICS), help="What the bar column shows.")] = "tokens",
-    workspace: Annotated[str | None, typer.Option(help="Only sessions of this workspace.")] = None,
-    here: Annotated[bool, typer.Option(
-        "--here", help="Only sessions of the current directory.")] = False,
+    workspace: WorkspaceOpt = None,
+    here: HereOpt = False,
     model: Annotated[str | None, typer.Option(help="Only usage of this model (exact).")] = None,
     vendor: Annotated[str | None, typer.Option(help="Only usage of this vendor (exact).")] = None,
     since: Annotated[str | None, typer.Option(
@@ -43,9 +48,8 @@ def stats(
     tag: Annotated[list[str] | None, typer.Option(
         "--tag", metavar="TAG", help="Only sessions with this tag (repeatable: all).",
         autocompletion=common.complete_tags)] = None,
-    pinned: Annotated[bool, typer.Option("--pinned", help="Only pinned sessions.")] = False,
-    show_all: Annotated[bool, typer.Option(
-        "--all", "-a", help="Include sessions without user text.")] = False,
+    pinned: PinnedOpt = False,
+    show_all: ShowAllOpt = False,
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object (SPEC 8.4).")] = False,
     as_csv: Annotated[bool, typer.Option("--csv", help="The rows as CSV.")] = False,
     prices: Annotated[Path | None, typer.Option(
