@@ -1156,17 +1156,18 @@ def run_all(
         clone_store(base, target, link=True)  # renames never change a file's bytes
         return target
 
-    def prep_trash_loop() -> Invocation:
-        ids_file = trash_candidates()
-        target = linked_copy("trash-floor-store")
-        os.sync()
-        return Invocation([python, "-c", TRASH_LOOP, str(target), str(ids_file)], env)
+    def trash_loop(script: str, store_name: str) -> Callable[[], Invocation]:
+        """A bare trash loop (``script``) over the cleanup's candidates, on
+        a fresh hard-linked copy each run."""
+        def prep() -> Invocation:
+            ids_file = trash_candidates()
+            target = linked_copy(store_name)
+            os.sync()
+            return Invocation([python, "-c", script, str(target), str(ids_file)], env)
+        return prep
 
-    def prep_trash_protocol() -> Invocation:
-        ids_file = trash_candidates()
-        target = linked_copy("trash-protocol-store")
-        os.sync()
-        return Invocation([python, "-c", TRASH_PROTOCOL_LOOP, str(target), str(ids_file)], env)
+    prep_trash_loop = trash_loop(TRASH_LOOP, "trash-floor-store")
+    prep_trash_protocol = trash_loop(TRASH_PROTOCOL_LOOP, "trash-protocol-store")
 
     trash_runs = [0]
 

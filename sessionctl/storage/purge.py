@@ -226,7 +226,7 @@ def _cleanup_batch(
     purge_now: bool, by: str,
 ) -> None:
     tdir = os.fspath(prepare(store.dir)) if not purge_now else ""
-    still_due = _due(store, cut, empty, idle, keys)
+    still_due = Due(store.lister, cut, empty, idle, keys)
     dkey = locking.dir_key(store.dir)
     base = os.fspath(store.dir)
     titles = {i.id: i.title for i in candidates}
@@ -290,7 +290,7 @@ def _cleanup_batch(
                 report.skipped.append((sid, reason))
             else:
                 report.failed.append((sid, reason))
-        _flush(store, still_due)
+        still_due.cache.flush()
         if report.removed:
             report.warnings += sync_dirs(store.dir, *([] if purge_now else [Path(tdir)]))
             report.warnings += index_update(store, remove=report.removed)
@@ -300,18 +300,9 @@ def _cleanup_batch(
         report.warnings += append_audit(store.dir, records)
 
 
-# -- the store's internals this module uses -----------------------------------
-def _due(store: JSONLStore, cut: int | None, empty: bool, idle: int,
-         keys: dict[str, Any]) -> Any:
-    """cleanup's re-check of a candidate under its locks (removal's own)."""
-    return Due(store.lister, cut, empty, idle, keys)
-
-
-def _flush(store: JSONLStore, due: Any) -> None:
-    due.cache.flush()
-
-
 def _unlink_locked(sid: str, st: os.stat_result, path: str) -> None:
-    from .removal import unlink_locked as unlink
+    """removal's unlink, looked up when called (one place to stub a failing
+    removal, for delete and cleanup alike)."""
+    from . import removal
 
-    unlink(sid, st, path)
+    removal.unlink_locked(sid, st, path)
