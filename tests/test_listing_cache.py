@@ -37,6 +37,20 @@ def _snapshot_files(cache: Path) -> list[Path]:
     return sorted(cache.glob("listing-*.json")) if cache.exists() else []
 
 
+def _summarized(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """The ids whose files listings summarise from now on (read, or taken
+    from the summary cache), in order."""
+    read: list[str] = []
+    real = Lister.summarize
+
+    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
+        read.append(s)
+        return real(self, s, key, cache)
+
+    monkeypatch.setattr(Lister, "summarize", spy)
+    return read
+
+
 @pytest.fixture
 def cache_dir() -> Path:
     return Path(os.environ["SESSIONCTL_CACHE_DIR"])
@@ -201,14 +215,7 @@ def test_snapshot_rows_are_reused_for_unchanged_files(
     before = _rows(store)
     sid = str(before[-1]["id"])
     store.append_message_to_disk(Session(sid), Message.text_message("user", "one more"))
-    read: list[str] = []
-    real = Lister.summarize
-
-    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
-        read.append(s)
-        return real(self, s, key, cache)
-
-    monkeypatch.setattr(Lister, "summarize", spy)
+    read = _summarized(monkeypatch)
     after = _rows(store)
     assert read == [sid]
     assert after[0]["id"] == sid  # now the newest
@@ -224,14 +231,7 @@ def test_snapshot_serves_a_store_without_an_index(
     _age(dir216)
     store = JSONLStore(dir216, cache=tmp_path / "c")
     first = _rows(store)
-    read: list[str] = []
-    real = Lister.summarize
-
-    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
-        read.append(s)
-        return real(self, s, key, cache)
-
-    monkeypatch.setattr(Lister, "summarize", spy)
+    read = _summarized(monkeypatch)
     assert _rows(store) == first
     assert read == []  # answered from the snapshot
     (dir216 / "index.json").write_text("[]")
@@ -261,14 +261,7 @@ def test_a_session_being_written_is_read_again_without_rewriting_the_snapshot(
     _age(dir216)  # the writer is done
     settled = _rows(store)
     assert snap.read_bytes() != saved
-    read: list[str] = []
-    real = Lister.summarize
-
-    def spy(self: Lister, s: str, key: FileKey, cache: SummaryCache) -> object:
-        read.append(s)
-        return real(self, s, key, cache)
-
-    monkeypatch.setattr(Lister, "summarize", spy)
+    read = _summarized(monkeypatch)
     assert _rows(store) == settled
     assert read == []  # answered from the new snapshot
 
